@@ -1,0 +1,52 @@
+"""tabship: from a table and a target column to a tuned, validated, served ML pipeline.
+
+The heavy stacks load lazily, so that ``import tabship`` (and the serving runtime) stays
+fast and never pulls in the training libraries until ``tabship.train`` is called.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from tabship.errors import (
+    ArtifactError,
+    DataError,
+    OutputError,
+    TabshipError,
+    TabshipWarning,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from tabship.runtime import Model, load
+    from tabship.train import TrainingRun, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArtifactError",
+    "DataError",
+    "Model",
+    "OutputError",
+    "TabshipError",
+    "TabshipWarning",
+    "TrainingRun",
+    "ValidationError",
+    "__version__",
+    "load",
+    "train",
+]
+
+_LAZY = {
+    "train": "tabship.train",
+    "TrainingRun": "tabship.train",
+    "load": "tabship.runtime",
+    "Model": "tabship.runtime",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tabship' has no attribute {name!r}")
