@@ -1,0 +1,68 @@
+"""The ``tabship`` command line: a thin Typer layer over the Python API.
+
+Each command lives in its own module and holds no logic of its own. Every error tabship
+raises on purpose reaches the user as one ``Error: ...`` line on stderr and a non-zero exit
+code (``TabshipError.exit_code``), never as a traceback; ``TABSHIP_DEBUG=1`` shows the
+traceback for bug reports.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+import typer
+
+from tabship.cli import demo, info, pack, train
+from tabship.cli._console import print_error
+from tabship.errors import TabshipError, TabshipWarning
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="tabship",
+    help="From a table and a target column to a tuned, validated, served ML pipeline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+)
+for _module in (train, info, pack, demo):
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning errors into one readable line."""
+    debug = os.environ.get("TABSHIP_DEBUG") == "1"
+    if not debug:
+        _show_only_tabship_warnings()
+    try:
+        app()
+    except TabshipError as err:
+        if debug:
+            raise
+        print_error(str(err))
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        print_error("interrupted.")
+        sys.exit(130)
+    except Exception as err:  # a bug of ours: still one line, with the way to see more
+        if debug:
+            raise
+        print_error(
+            f"unexpected {type(err).__name__}: {err}. "
+            "Run again with TABSHIP_DEBUG=1 to see the traceback, and please report it."
+        )
+        sys.exit(1)
+
+
+def _show_only_tabship_warnings() -> None:
+    """Third-party warnings are noise to a CLI user; ours are printed as one line each."""
+    warnings.simplefilter("ignore")
+    warnings.simplefilter("always", TabshipWarning)
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        print(f"Warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
