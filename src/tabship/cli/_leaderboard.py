@@ -12,7 +12,11 @@ __all__ = ["show_result"]
 
 
 def show_result(leaderboard: pd.DataFrame | list[dict[str, Any]], metrics: dict[str, Any]) -> None:
-    rows = leaderboard.to_dict(orient="records") if isinstance(leaderboard, pd.DataFrame) else leaderboard
+    rows = (
+        leaderboard.to_dict(orient="records")
+        if isinstance(leaderboard, pd.DataFrame)
+        else leaderboard
+    )
     columns = [c for c in (rows[0] if rows else {}) if c not in ("params", "family")]
     console.print(table("Leaderboard (cross-validation on the training split)", rows, columns))
     holdout = {k: v for k, v in metrics.get("holdout", {}).items() if isinstance(v, int | float)}

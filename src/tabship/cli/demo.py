@@ -19,11 +19,17 @@ def register(app: typer.Typer) -> None:
 
 
 def demo_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Model folder to (re)write.")] = Path("models/charges"),
-    time_budget: Annotated[float, typer.Option(help="Wall-clock seconds for training.", min=1.0)] = 30.0,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Model folder to (re)write.")
+    ] = Path("models/charges"),
+    time_budget: Annotated[
+        float, typer.Option(help="Wall-clock seconds for training.", min=1.0)
+    ] = 30.0,
 ) -> None:
     """Train on the bundled hospital-charges data (insurance.csv, target 'charges')."""
     data = resources.files("tabship.demo").joinpath("insurance.csv")
     with resources.as_file(data) as path:
         console.print(f"Training on the bundled demo data {path.name} (target 'charges')")
-        train_command(str(path), target="charges", output=output, time_budget=time_budget, force=True)
+        train_command(
+            str(path), target="charges", output=output, time_budget=time_budget, force=True
+        )

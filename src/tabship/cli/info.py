@@ -27,7 +27,9 @@ def register(app: typer.Typer) -> None:
 
 def info_command(
     model: Annotated[Path, typer.Argument(help="A model folder or packed .tabship file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print schema, metrics and manifest as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print schema, metrics and manifest as JSON.")
+    ] = False,
 ) -> None:
     """Show a model's schema, metrics, leaderboard and versions (hashes are verified)."""
     from tabship.artifact import load

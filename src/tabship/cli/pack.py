@@ -25,7 +25,10 @@ def register(app: typer.Typer) -> None:
 
 def pack_command(
     model: Annotated[Path, typer.Argument(help="A model folder written by 'tabship train'.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="The file to write [default: MODEL.tabship].")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The file to write [default: MODEL.tabship]."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Pack a model folder into one verified .tabship file, loadable like the folder."""

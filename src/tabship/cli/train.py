@@ -19,7 +19,9 @@ EXAMPLES = """
 
   tabship train insurance.csv --target charges
   tabship train adult.csv -t income --time-budget 120 -o models/income
-  tabship train auto-mpg.data --no-header --sep '\\s+' --names MPG,Cylinders,Displacement,Horsepower,Weight,Acceleration,Year,Origin,Name -t MPG --derive 'power_to_weight = Horsepower / Weight'
+  tabship train auto-mpg.data --no-header --sep '\\s+' -t MPG \\
+      --names MPG,Cylinders,Displacement,Horsepower,Weight,Acceleration,Year,Origin,Name \\
+      --derive 'power_to_weight = Horsepower / Weight'
   tabship train college_scorecard.csv -t EARN_MDN_5YR --drop UNITID --role CIPCODE=categorical
 """
 
@@ -29,24 +31,56 @@ def register(app: typer.Typer) -> None:
 
 
 def train_command(
-    data: Annotated[str, typer.Argument(help="CSV (.csv, .csv.gz), Parquet or whitespace file, local path or http(s) URL.")],
+    data: Annotated[
+        str,
+        typer.Argument(
+            help="CSV (.csv, .csv.gz), Parquet or whitespace file, local path or http(s) URL."
+        ),
+    ],
     target: Annotated[str, typer.Option("--target", "-t", help="The column to predict.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write [default: models/TARGET].")] = None,
-    time_budget: Annotated[float, typer.Option(help="Wall-clock seconds for the whole run.", min=1.0)] = 60.0,
-    task: Annotated[str | None, typer.Option(help="regression, binary or multiclass [default: detected].")] = None,
-    role: Annotated[list[str] | None, typer.Option(help="Override a column's role: COL=ROLE (repeatable).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Model folder to write [default: models/TARGET]."),
+    ] = None,
+    time_budget: Annotated[
+        float, typer.Option(help="Wall-clock seconds for the whole run.", min=1.0)
+    ] = 60.0,
+    task: Annotated[
+        str | None, typer.Option(help="regression, binary or multiclass [default: detected].")
+    ] = None,
+    role: Annotated[
+        list[str] | None, typer.Option(help="Override a column's role: COL=ROLE (repeatable).")
+    ] = None,
     drop: Annotated[list[str] | None, typer.Option(help="Leave a column out (repeatable).")] = None,
-    derive: Annotated[list[str] | None, typer.Option(help="A derived column, 'name = expression' (repeatable).")] = None,
-    na: Annotated[list[str] | None, typer.Option(help="Another missing-value marker (repeatable).")] = None,
-    sep: Annotated[str | None, typer.Option(help="Field separator, e.g. ';' or '\\s+' [default: sniffed].")] = None,
-    no_header: Annotated[bool, typer.Option("--no-header", help="The file has no header row.")] = False,
-    names: Annotated[str | None, typer.Option(help="Comma-separated column names for a file without header.")] = None,
-    test_size: Annotated[float, typer.Option(help="Fraction of rows held out for the final test.")] = 0.2,
+    derive: Annotated[
+        list[str] | None, typer.Option(help="A derived column, 'name = expression' (repeatable).")
+    ] = None,
+    na: Annotated[
+        list[str] | None, typer.Option(help="Another missing-value marker (repeatable).")
+    ] = None,
+    sep: Annotated[
+        str | None, typer.Option(help="Field separator, e.g. ';' or '\\s+' [default: sniffed].")
+    ] = None,
+    no_header: Annotated[
+        bool, typer.Option("--no-header", help="The file has no header row.")
+    ] = False,
+    names: Annotated[
+        str | None, typer.Option(help="Comma-separated column names for a file without header.")
+    ] = None,
+    test_size: Annotated[
+        float, typer.Option(help="Fraction of rows held out for the final test.")
+    ] = 0.2,
     seed: Annotated[int, typer.Option(help="Random seed of the split, folds and search.")] = 42,
-    stratify: Annotated[str | None, typer.Option(help="Stratify the test split on this column.")] = None,
+    stratify: Annotated[
+        str | None, typer.Option(help="Stratify the test split on this column.")
+    ] = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
-    no_refit: Annotated[bool, typer.Option("--no-refit", help="Keep the model fitted on the training split only.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing model folder.")] = False,
+    no_refit: Annotated[
+        bool, typer.Option("--no-refit", help="Keep the model fitted on the training split only.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing model folder.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Train a tuned, validated pipeline for TARGET and save it as a model folder."""

@@ -64,7 +64,5 @@ class TrainingRun:
     def __repr__(self) -> str:
         best = self.metrics.get("best_model", "?")
         holdout = self.metrics.get("holdout", {})
-        shown = ", ".join(
-            f"{k}={v:.4g}" for k, v in holdout.items() if isinstance(v, float)
-        )
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in holdout.items() if isinstance(v, float))
         return f"TrainingRun(target={self.schema.target.name!r}, best={best!r}, {shown})"

@@ -62,7 +62,9 @@ def split_holdout(
     return X_train, X_test, y_train, y_test
 
 
-def _strata(X: pd.DataFrame, y: pd.Series, schema: Schema, stratify: str | None) -> pd.Series | None:
+def _strata(
+    X: pd.DataFrame, y: pd.Series, schema: Schema, stratify: str | None
+) -> pd.Series | None:
     if stratify is None:
         return y if schema.task != "regression" else None
     if stratify == schema.target.name:
@@ -70,7 +72,9 @@ def _strata(X: pd.DataFrame, y: pd.Series, schema: Schema, stratify: str | None)
     elif stratify in X.columns:
         column = X[stratify]
     else:
-        raise ColumnNotFoundError(stratify, [*X.columns, schema.target.name], what="--stratify column")
+        raise ColumnNotFoundError(
+            stratify, [*X.columns, schema.target.name], what="--stratify column"
+        )
     strata = column.astype("string").fillna("<missing>")
     counts = strata.value_counts()
     if (counts < 2).any():

@@ -101,11 +101,8 @@ def train(
             )
         check_enough_rows(y, schema, folds=folds, test_size=test_size)
     notes = [str(w.message) for w in caught if issubclass(w.category, TabshipWarning)]
-    for w in caught:
-        if issubclass(w.category, TabshipWarning):
-            say(f"warning: {w.message}")
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for w in caught:  # recorded for the report, and passed on to the caller
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     say(
         f"read {len(frame)} rows x {frame.shape[1]} columns; task {schema.task}, "
         f"{len(schema.feature_fields)} input features"
@@ -114,8 +111,21 @@ def train(
         X, y, schema, test_size=test_size, seed=seed, stratify=stratify
     )
     return _search_evaluate_refit(
-        clock, schema, frame, X, y, X_train, X_test, y_train, y_test,
-        seed=seed, folds=folds, refit=refit, say=say, notes=notes, source=_source_name(data),
+        clock,
+        schema,
+        frame,
+        X,
+        y,
+        X_train,
+        X_test,
+        y_train,
+        y_test,
+        seed=seed,
+        folds=folds,
+        refit=refit,
+        say=say,
+        notes=notes,
+        source=_source_name(data),
     )
 
 
@@ -143,8 +153,13 @@ def _search_evaluate_refit(
     from tabship.search import search
 
     found = search(
-        X_train, y_train, schema,
-        time_budget=clock.search_share(), seed=seed, folds=folds, progress=say,
+        X_train,
+        y_train,
+        schema,
+        time_budget=clock.search_share(),
+        seed=seed,
+        folds=folds,
+        progress=say,
     )
     say(f"best candidate: {found.best_name}; scoring it on the {len(y_test)} held-out rows")
     fitted = clone(found.best).fit(X_train, y_train)
@@ -153,9 +168,25 @@ def _search_evaluate_refit(
     importance = feature_importance(fitted, X_test, y_test, schema.task, seed=seed)
     final = clone(found.best).fit(X, y) if refit else fitted
     summary = summarize(frame, schema)
-    metrics = _metrics_record(found, holdout, clock, refit=refit, n_train=len(y_train), n_test=len(y_test))
+    metrics = _metrics_record(
+        found, holdout, clock, refit=refit, n_train=len(y_train), n_test=len(y_test)
+    )
     metrics["importance"] = importance.to_dict(orient="records")
-    report_html = _render(schema, found, holdout, fitted, X_test, y_test, y_train, importance, metrics, notes, source, len(frame), frame.shape[1])
+    report_html = _render(
+        schema,
+        found,
+        holdout,
+        fitted,
+        X_test,
+        y_test,
+        y_train,
+        importance,
+        metrics,
+        notes,
+        source,
+        len(frame),
+        frame.shape[1],
+    )
     metrics["seconds"] = round(clock.elapsed, 2)
     say(f"done in {clock.elapsed:.1f} s (budget {clock.budget:g} s)")
     return TrainingRun(
@@ -224,9 +255,19 @@ def _metrics_record(
 
 
 def _render(
-    schema: Schema, found: Any, holdout: dict[str, Any], fitted: Any, X_test: pd.DataFrame,
-    y_test: pd.Series, y_train: pd.Series, importance: pd.DataFrame, metrics: dict[str, Any],
-    notes: list[str], source: str, n_rows: int, n_columns: int,
+    schema: Schema,
+    found: Any,
+    holdout: dict[str, Any],
+    fitted: Any,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    y_train: pd.Series,
+    importance: pd.DataFrame,
+    metrics: dict[str, Any],
+    notes: list[str],
+    source: str,
+    n_rows: int,
+    n_columns: int,
 ) -> str:
     from tabship import __version__
     from tabship.report import ReportContext, render_report

@@ -1,0 +1,5 @@
+"""``python -m tabship``: the same as the ``tabship`` command."""
+
+from tabship.cli import main
+
+main()

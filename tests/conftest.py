@@ -1,0 +1,38 @@
+"""Shared fixtures: the bundled real datasets, and small models fitted once per session."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+
+DATASETS = Path(__file__).parent / "datasets"
+
+
+def dataset_path(name: str) -> Path:
+    """The gzipped copy of a reference dataset shipped with the tests."""
+    path = DATASETS / f"{name}.gz"
+    assert path.exists(), f"missing test dataset {path}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Plain (un-gzipped) copies of every reference dataset, for CLI-style tests."""
+    out = tmp_path_factory.mktemp("datasets")
+    for gz in DATASETS.glob("*.gz"):
+        with gzip.open(gz, "rb") as src, open(out / gz.name[:-3], "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return out
+
+
+@pytest.fixture(scope="session")
+def insurance_run(tmp_path_factory: pytest.TempPathFactory):
+    """A small insurance model trained once per session (a few seconds of budget)."""
+    import tabship
+
+    run = tabship.train(dataset_path("insurance.csv"), target="charges", time_budget=8)
+    path = run.save(tmp_path_factory.mktemp("models") / "charges")
+    return run, path

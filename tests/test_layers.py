@@ -1,0 +1,30 @@
+"""Layering rules from DESIGN.md, checked in fresh interpreters."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def modules_after(statement: str) -> set[str]:
+    code = f"{statement}\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_import_tabship_is_light():
+    loaded = modules_after("import tabship")
+    assert not {"optuna", "lightgbm", "sklearn", "matplotlib", "tabship.train"} & loaded
+
+
+@pytest.mark.parametrize("layer", ["tabship.data", "tabship.features"])
+def test_lower_layers_never_import_training_stack(layer):
+    loaded = modules_after(f"import {layer}")
+    assert not {"optuna", "tabship.search", "tabship.train", "matplotlib"} & loaded
+
+
+def test_cli_help_does_not_import_heavy_stacks():
+    loaded = modules_after("import tabship.cli")
+    assert not {"optuna", "lightgbm", "sklearn", "matplotlib"} & loaded
