@@ -19,8 +19,9 @@ structured fields so that all three doors say the same thing::
     │   ├── TamperedArtifactError              a sha256 does not match
     │   ├── ArtifactFormatError                unknown format version or malformed file
     │   └── UntrustedTypeError                 a type outside tabship's trusted list
-    └── OutputError (OSError)                  cannot write the output, exit 4
-        └── OutputExistsError (FileExistsError) refuses to overwrite without --force
+    ├── OutputError (OSError)                  cannot write the output, exit 4
+    │   └── OutputExistsError (FileExistsError) refuses to overwrite without --force
+    └── RemoteError (ConnectionError)          a tabship server cannot be reached or failed, exit 5
 
 Every message follows one wording: what is wrong (naming the field or file), what was
 expected and what came, then one sentence on what to do.
@@ -42,6 +43,7 @@ __all__ = [
     "OptionError",
     "OutputError",
     "OutputExistsError",
+    "RemoteError",
     "TabshipError",
     "TabshipWarning",
     "TamperedArtifactError",
@@ -204,6 +206,20 @@ class OutputExistsError(OutputError, FileExistsError):
     """The output already exists and --force was not given."""
 
     def __init__(self, path: object) -> None:
+        super().__init__(path, "it already exists", hint="Pass --force (force=True) to replace it.")
+
+
+class RemoteError(TabshipError, ConnectionError):
+    """A tabship server could not be reached, or answered with an error we cannot map."""
+
+    exit_code = 5
+    http_status = 502
+
+    def __init__(self, url: str, problem: str, *, status: int | None = None) -> None:
+        self.url = url
+        self.problem = problem
+        self.status = status
         super().__init__(
-            path, "it already exists", hint="Pass --force (force=True) to replace it."
+            f"The server '{url}' {problem}.",
+            hint="Check the URL, that the server is running (GET /health), and the API key.",
         )

@@ -1,0 +1,5 @@
+"""A Python client for a running tabship server, with the same return types as a model."""
+
+from tabship.client._client import Client
+
+__all__ = ["Client"]
