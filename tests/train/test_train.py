@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import dataset_path
 
 import tabship
 from tabship.errors import (
@@ -18,6 +17,7 @@ from tabship.errors import (
     TargetError,
     TooFewRowsError,
 )
+from tests.conftest import dataset_path
 
 
 def test_train_regression_returns_fitted_pipeline_leaderboard_and_metrics(insurance_run):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from tabship.data import Schema
 from tabship.runtime._explain import explain_record
 from tabship.runtime._validate import validate_records
