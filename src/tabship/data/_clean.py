@@ -1,0 +1,107 @@
+"""Text cleaning shared by files and in-memory frames: whitespace, NA markers, numbers.
+
+Real tables spell "missing" in many ways (``?``, ``NULL``, ``PS`` for privacy-suppressed,
+an empty cell) and often pad text (adult.csv has a space before every value). Cleaning
+once, right after reading, lets everything downstream trust that text is stripped, that
+missing is NaN and that a column of numbers is numeric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from tabship.errors import DuplicateColumnError
+
+__all__ = ["DEFAULT_NA_VALUES", "clean_frame", "na_markers"]
+
+DEFAULT_NA_VALUES: tuple[str, ...] = (
+    "",
+    "NA",
+    "N/A",
+    "NaN",
+    "nan",
+    "NULL",
+    "null",
+    "None",
+    "?",
+    "PS",
+    "PrivacySuppressed",
+    "-",
+    "#N/A",
+)
+
+
+def na_markers(na_values: Iterable[str] = ()) -> list[str]:
+    """The default markers plus the user's, stripped, without repeats, in a stable order."""
+    extra = [str(v).strip() for v in na_values]
+    return list(dict.fromkeys([*DEFAULT_NA_VALUES, *extra]))
+
+
+def clean_frame(
+    df: pd.DataFrame, na_values: Iterable[str] = (), *, source: object = "the data"
+) -> pd.DataFrame:
+    """Strip text, turn NA markers into NaN and make all-number text columns numeric.
+
+    Returns a new frame; ``df`` is not modified. Column names are stripped too, and a
+    name that then appears twice raises :class:`DuplicateColumnError`.
+    """
+    markers = set(na_markers(na_values))
+    names = [str(c).strip() for c in df.columns]
+    check_unique_names(names, source)
+    cleaned = {name: clean_column(df.iloc[:, i], markers) for i, name in enumerate(names)}
+    out = pd.DataFrame(cleaned, index=df.index)
+    out.columns = names
+    return out
+
+
+def check_unique_names(names: list[str], source: object) -> None:
+    """Raise on repeated column names, which would make every later lookup ambiguous."""
+    seen: set[str] = set()
+    repeated = [n for n in names if n in seen or seen.add(n)]
+    if repeated:
+        raise DuplicateColumnError(source, list(dict.fromkeys(repeated)))
+
+
+def clean_column(column: pd.Series, markers: set[str]) -> pd.Series:
+    """One column cleaned; non-text columns come back unchanged."""
+    if not is_text_column(column):
+        return column.copy()
+    stripped = column.map(_strip, na_action="ignore")
+    stripped = stripped.where(~stripped.isin(markers))
+    numbers = _as_numbers(stripped)
+    if numbers is not None:
+        return numbers
+    if pd.api.types.is_object_dtype(column) and _all_text(stripped):
+        return stripped.astype("str")
+    return stripped
+
+
+def is_text_column(column: pd.Series) -> bool:
+    """Text-holding columns: pandas ``str``/string dtype or object dtype."""
+    return pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _all_text(column: pd.Series) -> bool:
+    return all(isinstance(v, str) for v in column.dropna().tolist())
+
+
+def _as_numbers(column: pd.Series) -> pd.Series | None:
+    """The column as numbers when every present value is a number, else None."""
+    present = column.dropna()
+    if present.empty:
+        return pd.Series(float("nan"), index=column.index, name=column.name, dtype="float64")
+    if any(isinstance(v, bool) for v in present.tolist()):
+        return None
+    try:
+        numbers = pd.to_numeric(column, errors="raise")
+    except (ValueError, TypeError):
+        return None
+    if not pd.api.types.is_numeric_dtype(numbers) or pd.api.types.is_bool_dtype(numbers):
+        return None
+    return numbers

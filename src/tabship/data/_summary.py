@@ -1,0 +1,90 @@
+"""``summarize``: training distributions, kept with the model for plots and drift checks.
+
+The result page places a prediction among the training targets and the drift check
+compares new inputs with training inputs, long after the training frame is gone; this
+small JSON-able record is what they have instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabship.data._fields import category_counts
+from tabship.data._roles import parse_dates
+from tabship.data._schema import Field, Schema
+
+__all__ = ["QUANTILES", "summarize"]
+
+QUANTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
+TARGET_BINS = 30
+FEATURE_BINS = 20
+TOP_CATEGORIES = 50
+
+
+def summarize(df: pd.DataFrame, schema: Schema) -> dict[str, Any]:
+    """Target histogram or class counts, and a distribution per used input field."""
+    target = schema.target
+    y = df[target.name].dropna()
+    if target.task == "regression":
+        described = numeric_summary(pd.to_numeric(y, errors="coerce"), TARGET_BINS)
+    else:
+        described = category_summary(y, top=None)
+    return {
+        "n_rows": int(len(df)),
+        "target": {"name": target.name, "task": target.task, **described},
+        "features": {f.name: _feature_summary(df[f.name], f) for f in schema.feature_fields},
+    }
+
+
+def numeric_summary(values: pd.Series, bins: int) -> dict[str, Any]:
+    """Histogram (edges, counts), quantiles p1..p99, mean and std of the finite values."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    finite = numbers[np.isfinite(numbers)]
+    missing = int(len(numbers) - len(finite))
+    if finite.size == 0:
+        return {"kind": "numeric", "count": 0, "missing": missing}
+    counts, edges = np.histogram(finite, bins=bins)
+    return {
+        "kind": "numeric",
+        "count": int(finite.size),
+        "missing": missing,
+        "mean": float(finite.mean()),
+        "std": float(finite.std()),
+        "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
+        "quantiles": {
+            f"p{q}": float(v)
+            for q, v in zip(QUANTILES, np.percentile(finite, QUANTILES), strict=True)
+        },
+    }
+
+
+def category_summary(values: pd.Series, top: int | None = TOP_CATEGORIES) -> dict[str, Any]:
+    """Counts of the most frequent canonical categories, plus how many rows had others."""
+    counts = category_counts(values)
+    shown = counts if top is None else counts.head(top)
+    return {
+        "kind": "categorical",
+        "count": int(counts.sum()),
+        "missing": int(values.isna().sum()),
+        "counts": {str(k): int(v) for k, v in shown.items()},
+        "other": int(counts.sum() - shown.sum()),
+    }
+
+
+def _feature_summary(column: pd.Series, field: Field) -> dict[str, Any]:
+    if field.role == "numeric":
+        return numeric_summary(column, FEATURE_BINS)
+    if field.role == "datetime":
+        dates = parse_dates(column)
+        present = dates.dropna()
+        return {
+            "kind": "datetime",
+            "count": int(len(present)),
+            "missing": int(dates.isna().sum()),
+            "minimum": present.min().isoformat() if len(present) else None,
+            "maximum": present.max().isoformat() if len(present) else None,
+        }
+    return category_summary(column)
