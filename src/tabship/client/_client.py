@@ -151,3 +151,33 @@ def _chunks(records: Any) -> Iterator[Any]:
         return
     for start in range(0, len(records), _CHUNK):
         yield records[start : start + _CHUNK]
+
+
+def score_frame_remotely(client: Client, frame: pd.DataFrame) -> Any:
+    """Score a chunk on a server like ``Model.score(frame, strict=False)`` does locally.
+
+    The server rejects a batch holding any invalid record (422, errors per index); the
+    valid rest is then sent again, so the caller gets the good rows scored and the bad
+    ones reported, as with a local model.
+    """
+    from tabship.runtime._scoring import Scored
+
+    records = _records(frame)
+    errors: list[dict[str, Any]] = []
+    index = list(range(len(records)))
+    try:
+        body = client._post("/predict", records)
+    except ValidationError as err:
+        errors = err.errors
+        bad = {e["loc"][0] for e in errors if e.get("loc") and isinstance(e["loc"][0], int)}
+        index = [i for i in index if i not in bad]
+        if not index:
+            return Scored(index=[], predictions=[], errors=errors)
+        body = client._post("/predict", [records[i] for i in index])
+    return Scored(
+        index=index,
+        predictions=body["predictions"],
+        probabilities=body.get("probabilities"),
+        errors=errors,
+        warnings=body.get("warnings", []),
+    )
