@@ -1,0 +1,34 @@
+"""Preprocessing as scikit-learn transformers, built from a ``tabship.data.Schema``.
+
+``build_preprocessor(schema, kind)`` is the entry point; the transformer classes are
+public so that the artifact layer can trust exactly them (``FEATURE_TRANSFORMERS``) and
+so that users can reuse them in their own pipelines.
+"""
+
+from tabship.features._categories import CategoryEncoder
+from tabship.features._coerce import SchemaCoercer
+from tabship.features._datetime import DatetimeParts
+from tabship.features._derived import DERIVED_FUNCTIONS, DerivedColumns, parse_derived
+from tabship.features._frame import canonical_text
+from tabship.features._preprocessor import KINDS, build_preprocessor
+
+# tabship's own transformer classes: the artifact layer adds them to skops' trusted types.
+FEATURE_TRANSFORMERS: tuple[type, ...] = (
+    SchemaCoercer,
+    DerivedColumns,
+    DatetimeParts,
+    CategoryEncoder,
+)
+
+__all__ = [
+    "DERIVED_FUNCTIONS",
+    "FEATURE_TRANSFORMERS",
+    "KINDS",
+    "CategoryEncoder",
+    "DatetimeParts",
+    "DerivedColumns",
+    "SchemaCoercer",
+    "build_preprocessor",
+    "canonical_text",
+    "parse_derived",
+]
