@@ -65,7 +65,7 @@ def decode_text(raw: bytes, source: object) -> str:
             f"'{source}' is not valid UTF-8; read it as {encoding}. "
             "Save it as UTF-8 to be sure every character is right.",
             TabshipWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
         return text
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
