@@ -1,0 +1,6 @@
+"""The training report: one self-contained HTML page saved inside every model artifact."""
+
+from tabship.report._context import ReportContext
+from tabship.report._render import render_report
+
+__all__ = ["ReportContext", "render_report"]
