@@ -63,6 +63,8 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         tags.input_tags.categorical = True
+        # The output is a DataFrame with per-column dtypes, not an array of X's dtype.
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
 

@@ -52,10 +52,12 @@ class SchemaCoercer(TransformerMixin, BaseEstimator):
         self._validate_params()
         frame = as_frame(self, X, reset=True)
         fields = self._checked_fields() if self.fields is not None else _inferred(frame)
-        self.fields_ = [(name, role) for name, role in fields]
-        self.feature_names_in_ = np.asarray([name for name, _ in fields], dtype=object)
-        self.n_features_in_ = len(fields)
-        _missing_columns(frame, self.fields_)
+        _missing_columns(frame, fields)
+        self.fields_ = fields
+        if isinstance(X, pd.DataFrame):
+            # The columns the pipeline needs; extra columns in X are ignored, not required.
+            self.feature_names_in_ = np.asarray([name for name, _ in fields], dtype=object)
+            self.n_features_in_ = len(fields)
         return self
 
     def transform(self, X: Any) -> pd.DataFrame:
@@ -77,7 +79,8 @@ class SchemaCoercer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         tags.input_tags.categorical = True
-        tags.transformer_tags.preserves_dtype = ["float64"]
+        # The output is a DataFrame with one dtype per role, not an array of X's dtype.
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
     def _checked_fields(self) -> list[tuple[str, str]]:
@@ -97,17 +100,10 @@ class SchemaCoercer(TransformerMixin, BaseEstimator):
         return fields
 
     def _input_frame(self, X: Any) -> pd.DataFrame:
-        """A frame for ``transform``: a DataFrame as it is, an array named like at fit."""
+        """A frame for ``transform``: a DataFrame as it is, an array checked like at fit."""
         if isinstance(X, pd.DataFrame):
             return X
-        array = np.asarray(X, dtype=object)
-        if array.ndim != 2 or array.shape[1] != self.n_features_in_:
-            raise DataError(
-                f"SchemaCoercer expects a 2-D table with {self.n_features_in_} columns. "
-                f"Got an array of shape {array.shape} instead.",
-                hint="Pass a DataFrame with the schema's column names.",
-            )
-        return pd.DataFrame(array, columns=[name for name, _ in self.fields_])
+        return as_frame(self, X, reset=False)
 
 
 def coerce_column(values: pd.Series, role: str) -> pd.Series:

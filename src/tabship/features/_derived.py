@@ -45,7 +45,7 @@ _PLACEHOLDER = "__tabship_column_{}__"
 _FORBIDDEN = {
     ast.Attribute: "attribute access ('.')",
     ast.Subscript: "subscripts ('[...]')",
-    ast.Lambda: "lambda",
+    ast.Lambda: "a lambda",
     ast.Compare: "comparisons",
     ast.BoolOp: "'and'/'or'",
     ast.IfExp: "'if ... else'",
@@ -86,7 +86,8 @@ def parse_derived(expression: str) -> tuple[str, ast.expr]:
 
 def derived_columns_used(tree: ast.expr) -> list[str]:
     """The column names an expression reads, in first-use order."""
-    names = [node.id for node in ast.walk(tree) if isinstance(node, ast.Name)]
+    functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in functions]
     return list(dict.fromkeys(names))
 
 
@@ -155,7 +156,7 @@ def _node_problem(node: ast.AST) -> str | None:
         return _call_problem(node)
     for kind, label in _FORBIDDEN.items():
         if isinstance(node, kind):
-            return f"{label} are not allowed (in '{_source(node)}')"
+            return f"'{_source(node)}' uses {label}, which is not allowed"
     return f"'{_source(node)}' ({type(node).__name__}) is not allowed"
 
 
@@ -188,13 +189,9 @@ def _source(node: ast.AST) -> str:
 def _with_real_names(tree: ast.expr, columns: dict[str, str]) -> ast.expr:
     """Put the backquoted column names back into the tree's Name nodes."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not _is_function(tree, node):
+        if isinstance(node, ast.Name):
             node.id = columns.get(node.id, node.id)
     return tree
-
-
-def _is_function(tree: ast.expr, name: ast.Name) -> bool:
-    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(tree))
 
 
 def _evaluate(node: ast.AST, columns: dict[str, np.ndarray]) -> Any:
@@ -267,6 +264,8 @@ class DerivedColumns(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         tags.input_tags.categorical = True
+        # The output is a DataFrame with per-column dtypes, not an array of X's dtype.
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
@@ -89,14 +89,16 @@ def _column_transformer(schema: Schema, kind: str) -> ColumnTransformer:
     limit = NATIVE_MAX_LEVELS if kind == "native" else ONE_HOT_MAX_LEVELS
     low = [c for c in categorical if category_levels(schema, c) <= limit]
     high = [c for c in categorical if category_levels(schema, c) > limit]
-    transformers: list[tuple[str, Any, Any]] = [
-        ("numeric", _numeric(kind), make_column_selector(dtype_include="number"))
-    ]
+    transformers: list[tuple[str, Any, Any]] = []
     if low:
         transformers.append(("categorical", _low_cardinality(kind), low))
     if high:
         transformers.append(("target_encoded", _high_cardinality(schema, kind), high))
-    columns = ColumnTransformer(transformers, verbose_feature_names_out=False)
+    # Every other column is numeric by now (numeric fields, derived columns, date parts,
+    # whose names are only known after fit): the remainder is the numeric branch.
+    columns = ColumnTransformer(
+        transformers, remainder=_numeric(kind), verbose_feature_names_out=False
+    )
     if kind == "native":
         columns.set_output(transform="pandas")
     return columns
