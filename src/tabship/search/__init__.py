@@ -1,0 +1,6 @@
+"""Model search: cross-validated candidates, Optuna tuning and ensembling in a time budget."""
+
+from tabship.search._budget import Deadline
+from tabship.search._search import SearchResult, search
+
+__all__ = ["Deadline", "SearchResult", "search"]

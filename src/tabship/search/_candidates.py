@@ -1,0 +1,172 @@
+"""The model families the search compares, each with the preprocessing it needs.
+
+Every candidate is a scikit-learn estimator placed after ``build_preprocessor(schema,
+kind)``: linear models get scaled, one-hot features (``linear``), the sklearn forests get
+imputed, encoded features (``tree``) and the gradient-boosting libraries get the native
+frame with category dtypes (``native``), which they split on directly. Defaults are
+deliberately plain: they are the baseline row of each family, and the tuned rows must
+beat them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "Candidate",
+    "baseline_candidates",
+    "is_skewed_positive",
+    "lightgbm_model",
+    "make_pipeline",
+]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One leaderboard row to be: a name, a family, a preprocessing kind and a model.
+
+    ``relative_cost`` is a rough fit cost relative to default LightGBM on the same data;
+    before a candidate has run, the search uses it to skip what cannot finish in time.
+    """
+
+    name: str
+    family: str
+    kind: str
+    build: Callable[[], Any]
+    relative_cost: float = 1.0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def make_pipeline(schema: Any, kind: str, model: Any) -> Any:
+    """The unfitted pipeline that takes the raw frame: preprocessing, then ``model``."""
+    from sklearn.pipeline import Pipeline
+
+    from tabship.features import build_preprocessor
+
+    return Pipeline([("prep", build_preprocessor(schema, kind)), ("model", model)])
+
+
+def is_skewed_positive(y: np.ndarray) -> bool:
+    """A positive target with a long right tail, where a log-scale model often fits better."""
+    values = np.asarray(y, dtype=float)
+    return bool(values.min() > 0 and pd.Series(values).skew() > 1.0)
+
+
+def lightgbm_model(task: str, params: dict[str, Any], *, seed: int, n_jobs: int) -> Any:
+    """A LightGBM estimator with quiet logs and an explicit thread count.
+
+    LightGBM's default is every core; on a shared machine that oversubscribes, so the
+    thread count is always set.
+    """
+    import lightgbm as lgb
+
+    cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
+    return cls(random_state=seed, n_jobs=n_jobs, verbose=-1, **params)
+
+
+def log_target(model: Any) -> Any:
+    """Fit ``model`` on log1p(y) and predict back on the original scale."""
+    from sklearn.compose import TransformedTargetRegressor
+
+    return TransformedTargetRegressor(
+        regressor=model, func=np.log1p, inverse_func=np.expm1, check_inverse=False
+    )
+
+
+def baseline_candidates(
+    task: str, y: np.ndarray, *, seed: int, n_jobs: int, n_rows: int
+) -> list[Candidate]:
+    """The families every search screens with plain settings, cheapest-informative first.
+
+    Default LightGBM runs first: it is the reference the search must beat, and its
+    observed fit time calibrates the cost estimates of the others.
+    """
+    big = n_rows > 20_000
+    n_trees = 100 if big else 200
+    forest = {"n_estimators": n_trees, "n_jobs": n_jobs, "random_state": seed}
+    bagged = {**forest, "max_samples": 0.5} if big else forest
+    return [
+        Candidate(
+            "LightGBM",
+            "lightgbm",
+            "native",
+            lambda: lightgbm_model(task, {}, seed=seed, n_jobs=n_jobs),
+        ),
+        *_linear_candidates(task, y),
+        Candidate(
+            "DecisionTree",
+            "decision_tree",
+            "tree",
+            lambda: _tree_model(task, "DecisionTree", max_depth=8, random_state=seed),
+            relative_cost=0.3,
+            params={"max_depth": 8},
+        ),
+        Candidate(
+            "HistGradientBoosting",
+            "hist_gradient_boosting",
+            "native",
+            lambda: _tree_model(task, "HistGradientBoosting", random_state=seed),
+            relative_cost=1.5,
+        ),
+        Candidate(
+            "ExtraTrees",
+            "extra_trees",
+            "tree",
+            lambda: _tree_model(task, "ExtraTrees", **forest),
+            relative_cost=4.0 * 2 / max(n_jobs, 1),
+            params={k: v for k, v in forest.items() if k != "n_jobs"},
+        ),
+        Candidate(
+            "RandomForest",
+            "random_forest",
+            "tree",
+            lambda: _tree_model(task, "RandomForest", **bagged),
+            relative_cost=6.0 * 2 / max(n_jobs, 1),
+            params={k: v for k, v in bagged.items() if k != "n_jobs"},
+        ),
+    ]
+
+
+def _linear_candidates(task: str, y: np.ndarray) -> list[Candidate]:
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+
+    alphas = np.logspace(-3, 3, 13)
+    if task != "regression":
+        return [
+            Candidate(
+                "LogisticRegression",
+                "linear",
+                "linear",
+                lambda: LogisticRegression(C=1.0, max_iter=2000),
+                relative_cost=0.5,
+                params={"C": 1.0},
+            )
+        ]
+    rows = [
+        Candidate("Ridge", "linear", "linear", lambda: RidgeCV(alphas=alphas), relative_cost=0.3)
+    ]
+    if is_skewed_positive(y):
+        rows.append(
+            Candidate(
+                "Ridge (log target)",
+                "linear",
+                "linear",
+                lambda: log_target(RidgeCV(alphas=alphas)),
+                relative_cost=0.3,
+                params={"log_target": True},
+            )
+        )
+    return rows
+
+
+def _tree_model(task: str, family: str, **params: Any) -> Any:
+    from sklearn import ensemble, tree
+
+    suffix = "Regressor" if task == "regression" else "Classifier"
+    module = tree if family == "DecisionTree" else ensemble
+    return getattr(module, family + suffix)(**params)

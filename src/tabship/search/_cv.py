@@ -1,0 +1,165 @@
+"""Cross-validation that keeps out-of-fold predictions and stops at the deadline.
+
+All candidates share one set of folds, and each fold's preprocessing is fitted once per
+kind and cached: the model is the only thing refitted per candidate or tuning trial, so
+a trial costs a model fit, not a pipeline fit. Out-of-fold (OOF) predictions are kept
+for every candidate because the ensemble is chosen from them. Classification OOF
+predictions are probabilities with one column per class of the whole target, in sorted
+order, whatever classes a fold's model happened to see.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabship.evaluate import PRIMARY_METRIC, metric_value
+from tabship.search._budget import Deadline
+
+__all__ = ["CVData", "CVResult", "cross_validate", "fit_quietly", "secondary_metric"]
+
+
+def secondary_metric(task: str) -> str:
+    """The second metric on the leaderboard: RMSE for regression, accuracy otherwise."""
+    return "rmse" if task == "regression" else "accuracy"
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold predictions of one model and what they cost."""
+
+    oof: np.ndarray
+    fit_seconds: float
+    predict_us_per_row: float
+    model_seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CVData:
+    """The folds of one search, with per-kind preprocessing fitted once per fold."""
+
+    def __init__(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        task: str,
+        make_prep: Callable[[str], Any],
+        *,
+        folds: int,
+        seed: int,
+    ) -> None:
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        self.X = X
+        self.y = y
+        self.task = task
+        self.metric = PRIMARY_METRIC[task]
+        self.classes = None if task == "regression" else np.unique(y)
+        self._make_prep = make_prep
+        splitter = (
+            KFold(folds, shuffle=True, random_state=seed)
+            if task == "regression"
+            else StratifiedKFold(folds, shuffle=True, random_state=seed)
+        )
+        self.splits = list(splitter.split(X, y))
+        self._cache: dict[tuple[str, int], tuple[Any, Any, float, float]] = {}
+
+    @property
+    def n_folds(self) -> int:
+        return len(self.splits)
+
+    def fold(self, kind: str, i: int) -> tuple[Any, Any, float, float]:
+        """(X_train, X_val, prep fit seconds, val transform seconds) of fold ``i``."""
+        key = (kind, i)
+        if key not in self._cache:
+            train, val = self.splits[i]
+            started = time.perf_counter()
+            prep = self._make_prep(kind)
+            Xt_train = prep.fit_transform(self.X.iloc[train], self.y[train])
+            fitted = time.perf_counter()
+            Xt_val = prep.transform(self.X.iloc[val])
+            done = time.perf_counter()
+            self._cache[key] = (Xt_train, Xt_val, fitted - started, done - fitted)
+        return self._cache[key]
+
+    def is_cached(self, kind: str, i: int) -> bool:
+        return (kind, i) in self._cache
+
+    def empty_oof(self) -> np.ndarray:
+        if self.classes is None:
+            return np.full(len(self.y), np.nan)
+        return np.full((len(self.y), len(self.classes)), np.nan)
+
+    def prediction(self, model: Any, X_val: Any) -> np.ndarray:
+        """Predicted values, or probabilities aligned to the classes of the whole target."""
+        if self.classes is None:
+            return np.asarray(model.predict(X_val), dtype=float)
+        proba = np.asarray(model.predict_proba(X_val), dtype=float)
+        aligned = np.zeros((proba.shape[0], len(self.classes)))
+        columns = np.searchsorted(self.classes, np.asarray(model.classes_))
+        aligned[:, columns] = proba
+        return aligned
+
+    def score(self, metric: str, oof: np.ndarray, rows: np.ndarray | None = None) -> float:
+        """``metric`` of ``oof`` on ``rows`` (all rows by default)."""
+        if rows is None:
+            return metric_value(metric, self.y, oof, classes=self.classes)
+        return metric_value(metric, self.y[rows], oof[rows], classes=self.classes)
+
+    def fold_scores(self, metric: str, oof: np.ndarray) -> list[float]:
+        return [self.score(metric, oof, val) for _, val in self.splits]
+
+
+def fit_quietly(model: Any, X: Any, y: Any, **fit_params: Any) -> Any:
+    """Fit, silencing convergence chatter that says nothing about the final choice."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, **fit_params)
+
+
+def cross_validate(
+    cv: CVData,
+    kind: str,
+    build: Callable[[], Any],
+    deadline: Deadline,
+    *,
+    first_fold_estimate: float,
+) -> CVResult | None:
+    """OOF predictions of ``build()`` on every fold, or None if time runs out first.
+
+    Before each fold the expected fold time (``first_fold_estimate``, then the slowest
+    fold seen) must fit in the time left; a candidate that cannot finish is dropped
+    whole rather than scored on some folds.
+    """
+    oof = cv.empty_oof()
+    fit_total = predict_total = model_total = 0.0
+    estimate = first_fold_estimate
+    for i, (train, val) in enumerate(cv.splits):
+        if not deadline.allows(estimate):
+            return None
+        started = time.perf_counter()
+        Xt_train, Xt_val, prep_fit, prep_val = cv.fold(kind, i)
+        prep_started = time.perf_counter()
+        model = fit_quietly(build(), Xt_train, cv.y[train])
+        fitted = time.perf_counter()
+        oof[val] = cv.prediction(model, Xt_val)
+        done = time.perf_counter()
+        fit_total += prep_fit + (fitted - prep_started)
+        predict_total += prep_val + (done - fitted)
+        model_total += done - prep_started
+        estimate = max(estimate if i else 0.0, done - started)
+    n = len(cv.y)
+    return CVResult(
+        oof=oof,
+        fit_seconds=fit_total / cv.n_folds,
+        predict_us_per_row=1e6 * predict_total / n,
+        model_seconds=model_total / cv.n_folds,
+    )

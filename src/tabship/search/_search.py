@@ -1,0 +1,401 @@
+"""``search``: from training rows to a ranked leaderboard and the best unfitted pipeline.
+
+The search runs in three phases against one deadline:
+
+1. screening: every family of ``_candidates`` with plain settings, cheapest-informative
+   first, each skipped when its estimated cost no longer fits;
+2. tuning: Optuna on LightGBM, then HistGradientBoosting, until the deadline;
+3. ensembling: greedy selection over the out-of-fold predictions of the best rows.
+
+The best row may not be the top of the leaderboard: the caller refits the winner twice
+and measures permutation importance with it after the search, so a winner whose refit
+would blow the caller's remaining budget gives way to the next row that fits.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabship.errors import OptionError, TooFewRowsError
+from tabship.evaluate import greater_is_better
+from tabship.search._budget import Deadline
+from tabship.search._candidates import (
+    Candidate,
+    baseline_candidates,
+    is_skewed_positive,
+    make_pipeline,
+)
+from tabship.search._cv import CVData, CVResult, cross_validate, secondary_metric
+from tabship.search._ensemble import greedy_weights
+from tabship.search._tuning import hgb_family, lightgbm_family, tune
+
+__all__ = ["SearchResult", "search"]
+
+Progress = Callable[[str], None]
+
+_SCREENING_SHARE = 0.45
+_LIGHTGBM_TUNING_SHARE = 0.7
+_ENSEMBLE_SIZE = 5
+
+
+@dataclass
+class SearchResult:
+    """What the search found.
+
+    Attributes
+    ----------
+    leaderboard : DataFrame
+        One row per candidate that finished, best first: ``model``, ``family``,
+        ``cv_<metric>_mean``, ``cv_<metric>_std``, ``cv_<secondary>_mean``,
+        ``fit_seconds`` (per fold, preprocessing included), ``predict_us_per_row``,
+        ``params``.
+    best : estimator
+        The chosen pipeline (or soft-voting ensemble of pipelines), *unfitted*; it takes
+        the raw frame.
+    best_name, metric : str
+        The chosen row's name and the primary metric ranking the rows.
+    oof_score : float
+        The chosen row's primary metric on all out-of-fold predictions.
+    """
+
+    leaderboard: pd.DataFrame
+    best: Any
+    best_name: str
+    metric: str
+    oof_score: float
+    folds: int = 5
+    trials: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Row:
+    name: str
+    family: str
+    kind: str | None
+    build: Callable[[], Any]
+    params: dict[str, Any]
+    cv: CVResult
+    members: list[tuple[_Row, int]] = field(default_factory=list)
+
+
+def search(
+    X: pd.DataFrame,
+    y: Any,
+    schema: Any,
+    *,
+    time_budget: float,
+    seed: int = 42,
+    folds: int = 5,
+    progress: Progress | None = None,
+    n_jobs: int = 1,
+) -> SearchResult:
+    """Find the best pipeline for ``schema.task`` within ``time_budget`` seconds.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Raw training rows (the columns of ``schema``).
+    y : array-like
+        Target values or labels.
+    schema : Schema
+        Drives the preprocessing and the task.
+    time_budget : float
+        Wall-clock seconds for the whole search; it ends within that time, having used
+        it for tuning.
+    seed : int
+        Seeds the folds, the models and the Optuna sampler.
+    folds : int
+        Cross-validation folds (3 for more than 20,000 rows on a short budget; fewer
+        when a class has fewer rows).
+    progress : callable, optional
+        Called with one line of text per step.
+    n_jobs : int
+        Threads for LightGBM and the forests (-1 or 0: every core).
+
+    Returns
+    -------
+    SearchResult
+
+    Raises
+    ------
+    OptionError
+        For a non-positive ``time_budget`` or fewer than 2 ``folds``.
+    TooFewRowsError
+        When the rows (or the rows of a class) are too few for two folds.
+    """
+    from threadpoolctl import threadpool_limits
+
+    deadline = Deadline(_usable_seconds(time_budget))
+    _check_options(time_budget, folds)
+    # OpenMP pools (HistGradientBoosting, BLAS) default to every core and, on a busy
+    # machine, spin-wait for each other: a one-second fit can take twenty. Cap them.
+    with threadpool_limits(limits=_threads(n_jobs)):
+        return _search(X, y, schema, deadline, time_budget, seed, folds, progress, n_jobs)
+
+
+def _search(
+    X: pd.DataFrame,
+    y: Any,
+    schema: Any,
+    deadline: Deadline,
+    time_budget: float,
+    seed: int,
+    folds: int,
+    progress: Progress | None,
+    n_jobs: int,
+) -> SearchResult:
+    say: Progress = progress or (lambda _line: None)
+    task = schema.task
+    y_arr = _target_array(y, task)
+    threads = _threads(n_jobs)
+    n_folds = _fold_count(y_arr, task, folds, time_budget)
+    cv = CVData(
+        X.reset_index(drop=True), y_arr, task, _prep_factory(schema), folds=n_folds, seed=seed
+    )
+    say(f"searching {len(y_arr)} rows with {n_folds}-fold CV, ranking by {cv.metric}")
+    candidates = baseline_candidates(task, y_arr, seed=seed, n_jobs=threads, n_rows=len(y_arr))
+    rows = _screen(cv, candidates, deadline.sub(_SCREENING_SHARE * time_budget), say)
+    tuned, trials = _tune(cv, rows, deadline, seed=seed, threads=threads, say=say)
+    rows += tuned
+    ensemble = _ensemble_row(cv, rows, say)
+    if ensemble is not None:
+        rows.append(ensemble)
+    ranked = _rank(cv, rows)
+    best = _affordable(ranked, cv, X.shape[1], time_budget)
+    say(f"chose {best.name} after {deadline.elapsed:.1f} s")
+    return SearchResult(
+        leaderboard=_leaderboard(cv, ranked),
+        best=_estimator(best, schema),
+        best_name=best.name,
+        metric=cv.metric,
+        oof_score=cv.score(cv.metric, best.cv.oof),
+        folds=n_folds,
+        trials=trials,
+    )
+
+
+def _usable_seconds(time_budget: float) -> float:
+    """The budget minus a sliver for the ensemble step and the leaderboard."""
+    return float(time_budget) - min(1.0, 0.03 * float(time_budget))
+
+
+def _check_options(time_budget: float, folds: int) -> None:
+    if not time_budget > 0:
+        raise OptionError("time_budget", "a positive number of seconds", time_budget)
+    if int(folds) != folds or folds < 2:
+        raise OptionError("folds", "a whole number of at least 2", folds)
+
+
+def _target_array(y: Any, task: str) -> np.ndarray:
+    values = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y)
+    if task == "regression":
+        return values.astype(float)
+    return values.astype(object)
+
+
+def _threads(n_jobs: int) -> int:
+    import os
+
+    return n_jobs if n_jobs > 0 else max(1, os.cpu_count() or 1)
+
+
+def _fold_count(y: np.ndarray, task: str, folds: int, time_budget: float) -> int:
+    """Fewer folds for big data on a short budget, and never more than a class allows."""
+    n = len(y)
+    if n > 20_000 and time_budget < 180:
+        folds = min(folds, 3)
+    if task != "regression":
+        smallest = int(pd.Series(y).value_counts().min())
+        if smallest < 2:
+            raise TooFewRowsError(
+                f"The target has a class with {smallest} row; cross-validation needs at "
+                "least 2 rows of every class.",
+                hint="Remove or merge the rare classes.",
+            )
+        folds = min(folds, smallest)
+    if n < 2 * folds:
+        raise TooFewRowsError(
+            f"The search got {n} rows, too few for {folds} folds (at least {2 * folds}).",
+            hint="Add rows or pass fewer folds.",
+        )
+    return folds
+
+
+def _prep_factory(schema: Any) -> Callable[[str], Any]:
+    from tabship.features import build_preprocessor
+
+    return lambda kind: build_preprocessor(schema, kind)
+
+
+def _screen(
+    cv: CVData, candidates: list[Candidate], deadline: Deadline, say: Progress
+) -> list[_Row]:
+    """Cross-validate each default candidate whose estimated cost fits the deadline.
+
+    The first candidate always runs (a search must return something); its fold time
+    calibrates the ``relative_cost`` estimates of the rest.
+    """
+    rows: list[_Row] = []
+    reference: float | None = None
+    for candidate in candidates:
+        estimate = 0.0 if reference is None else candidate.relative_cost * reference
+        started = time.perf_counter()
+        result = cross_validate(
+            cv, candidate.kind, candidate.build, deadline, first_fold_estimate=estimate
+        )
+        if result is None:
+            say(f"skipped {candidate.name}: not enough time left")
+            continue
+        if reference is None:
+            reference = (time.perf_counter() - started) / cv.n_folds
+        row = _Row(
+            candidate.name, candidate.family, candidate.kind, candidate.build,
+            dict(candidate.params), result,
+        )  # fmt: skip
+        rows.append(row)
+        say(_describe(cv, row))
+    return rows
+
+
+def _tune(
+    cv: CVData, rows: list[_Row], deadline: Deadline, *, seed: int, threads: int, say: Progress
+) -> tuple[list[_Row], dict[str, int]]:
+    """Tune LightGBM with most of the time left, then HistGradientBoosting with the rest."""
+    n = len(cv.y)
+    skewed = cv.task == "regression" and is_skewed_positive(cv.y)
+    fold_seconds = {r.family: r.cv.model_seconds for r in rows}
+    families = [
+        (lightgbm_family(cv.task, n, skewed=skewed, seed=seed, n_jobs=threads), "lightgbm"),
+        (hgb_family(cv.task, n, skewed=skewed, seed=seed), "hist_gradient_boosting"),
+    ]
+    tuned: list[_Row] = []
+    trials: dict[str, int] = {}
+    # A family that could not even be screened has no cost estimate and is not tuned.
+    families = [(fam, key) for fam, key in families if key in fold_seconds]
+    for i, (fam, key) in enumerate(families):
+        share = _LIGHTGBM_TUNING_SHARE if i < len(families) - 1 else 1.0
+        budget = deadline.sub(share * deadline.remaining())
+        first = cv.n_folds * fold_seconds[key]
+        if not budget.allows(first):
+            say(f"no time left to tune {fam.name}")
+            continue
+        say(f"tuning {fam.name} for up to {budget.remaining():.0f} s")
+        result = tune(fam, cv, budget, seed=seed, first_trial_estimate=first)
+        trials[fam.name] = 0 if result is None else result.n_trials
+        if result is None:
+            continue
+        row = _Row(result.name, result.family, result.kind, result.build, result.params, result.cv)
+        tuned.append(row)
+        say(_describe(cv, row) + f" after {result.n_trials} trials")
+    return tuned, trials
+
+
+def _ensemble_row(cv: CVData, rows: list[_Row], say: Progress) -> _Row | None:
+    """A weighted soft vote of the top rows, if it beats the best single row on OOF."""
+    ranked = _rank(cv, rows)[:_ENSEMBLE_SIZE]
+    if len(ranked) < 2:
+        return None
+    oofs = [r.cv.oof for r in ranked]
+    counts = greedy_weights(oofs, cv.metric, lambda blend: cv.score(cv.metric, blend))
+    members = [(r, c) for r, c in zip(ranked, counts, strict=True) if c]
+    if len(members) < 2:
+        return None
+    total = sum(c for _, c in members)
+    blend = sum(c * r.cv.oof for r, c in members) / total
+    better = cv.score(cv.metric, blend) > cv.score(cv.metric, ranked[0].cv.oof)
+    if better != greater_is_better(cv.metric) or np.isclose(
+        cv.score(cv.metric, blend), cv.score(cv.metric, ranked[0].cv.oof)
+    ):
+        return None
+    result = CVResult(
+        oof=blend,
+        fit_seconds=sum(r.cv.fit_seconds for r, _ in members),
+        predict_us_per_row=sum(r.cv.predict_us_per_row for r, _ in members),
+        model_seconds=sum(r.cv.model_seconds for r, _ in members),
+    )
+    name = "Ensemble (" + ", ".join(f"{r.name} x{c}" for r, c in members) + ")"
+    row = _Row(name, "ensemble", None, lambda: None, {"weights": {r.name: c for r, c in members}},
+               result, members)  # fmt: skip
+    say(_describe(cv, row))
+    return row
+
+
+def _rank(cv: CVData, rows: list[_Row]) -> list[_Row]:
+    sign = -1.0 if greater_is_better(cv.metric) else 1.0
+    return sorted(rows, key=lambda r: sign * float(np.mean(cv.fold_scores(cv.metric, r.cv.oof))))
+
+
+def _affordable(ranked: list[_Row], cv: CVData, n_features: int, time_budget: float) -> _Row:
+    """The best row whose work after the search (two refits, importance) fits the budget."""
+    allowed = max(2.0, 0.3 * time_budget)
+    n_test = min(5000, len(cv.y) / 4)
+    for row in ranked:
+        refit = row.cv.fit_seconds * cv.n_folds / (cv.n_folds - 1)
+        importance = n_features * 5 * n_test * row.cv.predict_us_per_row / 1e6
+        if 2.25 * refit + importance <= allowed:
+            return row
+    return min(ranked, key=lambda r: r.cv.fit_seconds)
+
+
+def _estimator(row: _Row, schema: Any) -> Any:
+    if not row.members:
+        return make_pipeline(schema, row.kind, row.build())
+    from sklearn.ensemble import VotingClassifier, VotingRegressor
+
+    estimators = [(_slug(r.name), make_pipeline(schema, r.kind, r.build())) for r, _ in row.members]
+    weights = [c for _, c in row.members]
+    if schema.task == "regression":
+        return VotingRegressor(estimators, weights=weights)
+    return VotingClassifier(estimators, voting="soft", weights=weights)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"\W+", "_", name.lower()).strip("_")
+
+
+def _leaderboard(cv: CVData, rows: list[_Row]) -> pd.DataFrame:
+    metric, second = cv.metric, secondary_metric(cv.task)
+    records = []
+    for row in rows:
+        scores = cv.fold_scores(metric, row.cv.oof)
+        records.append(
+            {
+                "model": row.name,
+                "family": row.family,
+                f"cv_{metric}_mean": float(np.mean(scores)),
+                f"cv_{metric}_std": float(np.std(scores)),
+                f"cv_{second}_mean": float(np.mean(cv.fold_scores(second, row.cv.oof))),
+                "fit_seconds": round(float(row.cv.fit_seconds), 4),
+                "predict_us_per_row": round(float(row.cv.predict_us_per_row), 3),
+                "params": _plain(row.params),
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def _describe(cv: CVData, row: _Row) -> str:
+    scores = cv.fold_scores(cv.metric, row.cv.oof)
+    return (
+        f"{row.name}: cv {cv.metric} {np.mean(scores):.4f} ± {np.std(scores):.4f} "
+        f"({row.cv.fit_seconds:.2f} s per fit)"
+    )
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as plain Python values (numpy scalars become floats and ints)."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out[key] = _plain(value)
+        elif hasattr(value, "item"):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out
