@@ -1,0 +1,148 @@
+"""The ASGI app factory: one served model, loaded once at startup."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+import tabship
+from tabship.serve._errors import install_error_handlers
+from tabship.serve._limits import BodySizeLimit
+from tabship.serve._metrics import Metrics, MetricsMiddleware
+from tabship.serve._openapi import install_openapi
+from tabship.serve.routes import api, health
+
+__all__ = ["ENV_PREFIX", "app_from_env", "create_app"]
+
+MiB = 1024 * 1024
+STATIC = Path(__file__).resolve().parent / "static"
+ENV_PREFIX = "TABSHIP_SERVE_"
+
+
+def create_app(
+    model_path: str | os.PathLike[str] | Any,
+    *,
+    api_key: str | None = None,
+    cors_origins: Sequence[str] = (),
+    max_body_bytes: int = 10 * MiB,
+    max_records: int = 10_000,
+) -> FastAPI:
+    """Build the app serving one model; the lifespan loads it once, at startup.
+
+    ::
+
+        /                   GET  the input form          POST  the result page   (pages)
+        /predict            POST JSON: record | records | columns, ?explain=true  [key]
+        /predict            GET  one record from the query string                 [key]
+        /predict/csv        POST a CSV back with prediction columns, streamed      [key]
+        /health             GET  liveness, always 200
+        /ready              GET  200 once the model is loaded, 503 before
+        /metadata           GET  schema, metrics, versions, load time
+        /metrics            GET  Prometheus text
+        /docs, /openapi.json     the API, described from the model's schema
+        /static/...              CSS and JS of the pages, served locally
+
+    ``[key]``: needs ``Authorization: Bearer <api_key>`` when ``api_key`` is set.
+
+    Parameters
+    ----------
+    model_path : path or Model
+        A model folder or packed file; or an already loaded ``tabship.runtime.Model``
+        (``tabship serve`` with one worker passes the model it just checked, so that the
+        artifact is read once).
+    api_key : str, optional
+        Bearer token required on the prediction routes.
+    cors_origins : sequence of str
+        Origins allowed by CORS; none (CORS off) by default.
+    max_body_bytes : int
+        Largest request body accepted; larger ones get 413 before being read.
+    max_records : int
+        Most records in one JSON request; more get 413 (upload a CSV instead).
+    """
+    app = FastAPI(
+        title="tabship model API",
+        version=tabship.__version__,
+        description="Predictions from a model trained and saved by tabship.",
+        lifespan=_lifespan(model_path),
+    )
+    app.state.model = None
+    app.state.api_key = api_key or None
+    app.state.max_records = max_records
+    app.state.load_seconds = None
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    install_openapi(app)
+    app.include_router(api.router)
+    app.include_router(health.router)
+    _include_pages(app)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def _lifespan(model_path: Any):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        if isinstance(model_path, str | os.PathLike):
+            from tabship.runtime import load
+
+            model = load(model_path)
+            seconds = time.perf_counter() - started
+        else:
+            model = model_path
+            seconds = getattr(model, "load_seconds", None) or 0.0
+        app.state.load_seconds = seconds
+        app.state.metrics.load_seconds.set(seconds)
+        app.state.model = model
+        yield
+        app.state.model = None
+
+    return lifespan
+
+
+def _include_pages(app: FastAPI) -> None:
+    """The HTML pages and their static files, when this install has them."""
+    try:
+        from tabship.serve.routes.pages import router
+    except ModuleNotFoundError as err:
+        if err.name != "tabship.serve.routes.pages":
+            raise
+        return
+    app.include_router(router)
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def app_from_env() -> FastAPI:
+    """``create_app`` configured from environment variables, for uvicorn's ``--factory``.
+
+    With several workers uvicorn starts each one by importing an app, so the options of
+    ``tabship serve`` travel as ``TABSHIP_SERVE_MODEL``, ``TABSHIP_SERVE_CORS`` (JSON
+    list), ``TABSHIP_SERVE_MAX_BODY_BYTES``, ``TABSHIP_SERVE_MAX_RECORDS`` and the
+    user-facing ``TABSHIP_API_KEY``.
+    """
+    env = os.environ
+    return create_app(
+        env[f"{ENV_PREFIX}MODEL"],
+        api_key=env.get("TABSHIP_API_KEY") or None,
+        cors_origins=json.loads(env.get(f"{ENV_PREFIX}CORS", "[]")),
+        max_body_bytes=int(env.get(f"{ENV_PREFIX}MAX_BODY_BYTES", 10 * MiB)),
+        max_records=int(env.get(f"{ENV_PREFIX}MAX_RECORDS", 10_000)),
+    )

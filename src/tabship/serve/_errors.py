@@ -1,0 +1,186 @@
+"""The one JSON error body every 4xx of the server has, and the handlers that build it.
+
+Every client error — our validation, FastAPI's own 422, Starlette's 404 and 405, a
+malformed or empty body, a body over the size limit (413), a missing API key (401) — is
+answered with the same shape, so that a client parses one thing::
+
+    {
+      "message": "One sentence saying what is wrong and what to do.",
+      "detail": [
+        {"loc": ["body", 0, "age"],          # where: body/query/header/path, index, field
+         "msg": "The 'age' field must be a number. Got 'abc' instead.",
+         "type": "float_parsing",            # a stable machine-readable code
+         "input": "abc",                     # what came (JSON-safe: NaN -> "NaN")
+         "expected": "a number"},            # what was expected, when we know it
+        ...
+      ]
+    }
+
+``detail`` lists every problem at once (per index for a list of records); it may be
+empty when the problem has no location (e.g. 404). A 500 only ever comes from a bug of
+ours: the catch-all handler logs the traceback and answers the same shape with a generic
+message, never the exception text.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from tabship.errors import TabshipError, ValidationError
+
+__all__ = [
+    "ProblemError",
+    "error_body",
+    "error_response",
+    "install_error_handlers",
+    "json_safe",
+    "problem",
+    "reject",
+    "summarize",
+]
+
+log = logging.getLogger("tabship.serve")
+
+_ITEM_KEYS = ("loc", "msg", "type", "input", "expected")
+
+
+class ProblemError(Exception):
+    """A client error raised inside the server, answered with the canonical body."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str | None,
+        detail: Sequence[Mapping[str, Any]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        message = message or summarize(detail)
+        self.status = status
+        self.message = message
+        self.detail = [dict(item) for item in detail]
+        self.headers = dict(headers or {})
+        super().__init__(message)
+
+
+def problem(loc: Sequence[Any], msg: str, type_: str, input_: Any = None, **extra: Any) -> dict:
+    """One ``detail`` item; ``expected`` (and anything else) goes in ``extra``."""
+    return {"loc": list(loc), "msg": msg, "type": type_, "input": input_, **extra}
+
+
+def reject(
+    loc: Sequence[Any], message: str, type_: str, input_: Any = None, **extra: Any
+) -> NoReturn:
+    """Raise a 422 with one detail item whose ``msg`` is also the ``message``."""
+    raise ProblemError(422, message, [problem(loc, message, type_, input_, **extra)])
+
+
+def json_safe(value: Any, *, nonfinite: str | None = "text") -> Any:
+    """``value`` with every non-finite float spelled as text (or None) and bytes decoded.
+
+    Starlette's JSON encoder refuses NaN and Infinity (rightly: they are not JSON), and
+    a client may well send them; echoing them back must not turn a 422 into a 500.
+    Error bodies echo them as text (``"NaN"``), answers use ``nonfinite=None`` (null).
+    """
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        if nonfinite is None:
+            return None
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v, nonfinite=nonfinite) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v, nonfinite=nonfinite) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return json_safe(value.item(), nonfinite=nonfinite)
+    return str(value)
+
+
+def error_body(message: str, detail: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The canonical body: ``message`` plus the detail items, cut to their known keys."""
+    items = [{k: item[k] for k in _ITEM_KEYS if k in item} for item in detail]
+    for item in items:
+        item.setdefault("input", None)
+    return {"message": message, "detail": json_safe(items)}
+
+
+def error_response(
+    status: int,
+    message: str,
+    detail: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(message, detail), status_code=status, headers=headers)
+
+
+async def _problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return error_response(exc.status, exc.message, exc.detail, exc.headers)
+
+
+async def _tabship(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TabshipError)
+    if isinstance(exc, ValidationError):
+        return error_response(exc.http_status, summarize(exc.errors), exc.errors)
+    item = problem(["body"], str(exc), _snake(type(exc).__name__))
+    return error_response(exc.http_status, str(exc), [item])
+
+
+async def _fastapi_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    items = [
+        problem(e.get("loc", ()), e.get("msg", ""), e.get("type", "invalid"), e.get("input"))
+        for e in exc.errors()
+    ]
+    return error_response(422, summarize(items), items)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    message = str(exc.detail).rstrip(".") + "."
+    item = problem(["path"], message, _snake(str(exc.detail)), request.url.path)
+    return error_response(exc.status_code, message, [item], exc.headers)
+
+
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("Unhandled error on %s %s", request.method, request.url.path)
+    return error_response(
+        500, "Internal server error: this is a bug in tabship; the server log has the details."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error class to the handler that answers it in the canonical shape."""
+    app.add_exception_handler(ProblemError, _problem)
+    app.add_exception_handler(TabshipError, _tabship)
+    app.add_exception_handler(RequestValidationError, _fastapi_validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _bug)
+
+
+def summarize(items: Sequence[Mapping[str, Any]]) -> str:
+    """One sentence for ``message``: the first problem, and how many more there are."""
+    if not items:
+        return "The request is not valid."
+    first = str(items[0].get("msg", "invalid input"))
+    more = len(items) - 1
+    return first if not more else f"{first} (and {more} more problem{'s' * (more > 1)})"
+
+
+def _snake(text: str) -> str:
+    """``"UnknownCategoryError"`` or ``"Not Found"`` -> ``"unknown_category_error"``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    return "_".join(re.findall(r"[a-z0-9]+", spaced.lower())) or "error"

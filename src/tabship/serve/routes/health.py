@@ -1,0 +1,64 @@
+"""Routes for operators: ``/health``, ``/ready``, ``/metadata`` and ``/metrics``.
+
+``/health`` is liveness (the process answers; never depends on the model), ``/ready`` is
+readiness (the model is loaded and requests can be scored), so an orchestrator restarts a
+hung process but only sends traffic to a ready one. None of them needs the API key.
+"""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from tabship.serve._errors import ProblemError, json_safe, problem
+from tabship.serve._metrics import CONTENT_TYPE_LATEST
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
+
+_NOT_READY = {"description": "The model is not loaded yet."}
+
+
+@router.get("/health", summary="Liveness")
+async def health() -> dict[str, str]:
+    """Always ``{"status": "ok"}`` while the process can answer."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness", responses={503: _NOT_READY})
+async def ready(request: Request) -> dict[str, str]:
+    """``{"status": "ready"}`` once the model is loaded, 503 before."""
+    if getattr(request.app.state, "model", None) is None:
+        message = "The model is not loaded yet. Retry in a moment."
+        raise ProblemError(503, message, [problem(["path"], message, "not_ready")])
+    return {"status": "ready"}
+
+
+@router.get("/metadata", summary="The served model", responses={503: _NOT_READY})
+async def metadata(request: Request) -> JSONResponse:
+    """Schema, test metrics, versions from the manifest and the model's load time."""
+    model = getattr(request.app.state, "model", None)
+    if model is None:
+        await ready(request)
+    body: dict[str, Any] = {
+        "task": model.task,
+        "target": model.schema.target.name,
+        "classes": model.classes,
+        "schema": model.schema.to_dict(),
+        "metrics": model.metrics,
+        "manifest": model.manifest,
+        "model_load_seconds": request.app.state.load_seconds,
+        "python_version": platform.python_version(),
+    }
+    return JSONResponse(json_safe(body, nonfinite=None))
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    """Request counts and latency by route and status, predictions, model load time."""
+    text = request.app.state.metrics.exposition()
+    return Response(text, media_type=CONTENT_TYPE_LATEST)
