@@ -1,0 +1,35 @@
+"""The on-disk model format: the only code that reads or writes it.
+
+A model is a folder (or the same folder packed into one ``.tabship`` file)::
+
+    manifest.json    format name and version, creation time, tabship/Python/library
+                     versions, and the sha256 of every other file
+    pipeline.skops   the fitted scikit-learn pipeline, stored with skops (no pickle)
+    schema.json      the input fields and the target (``tabship.data.Schema``)
+    metrics.json     leaderboard, holdout metrics, chosen parameters
+    summary.json     training distributions for result plots and drift checks
+    report.html      the training report
+    ...              optional extra files, listed in the manifest like the others
+
+Writes are atomic (a temporary sibling renamed into place). Loads check the manifest,
+then every sha256, then the stored pipeline's types against ``TRUSTED_TYPES``, and only
+then construct the pipeline. See ``_format.py`` for how the format is versioned.
+"""
+
+from tabship.artifact._format import FORMAT_VERSION
+from tabship.artifact._pack import pack, unpack
+from tabship.artifact._store import Artifact, load, read_manifest, read_schema, save
+from tabship.artifact._trusted import TRUSTED_TYPES, trusted_types
+
+__all__ = [
+    "FORMAT_VERSION",
+    "TRUSTED_TYPES",
+    "Artifact",
+    "load",
+    "pack",
+    "read_manifest",
+    "read_schema",
+    "save",
+    "trusted_types",
+    "unpack",
+]

@@ -1,0 +1,166 @@
+"""Reading an artifact's bytes from a folder or a packed ``.tabship`` file, safely.
+
+Both readers hand back the manifest (already checked) and the verified content of the
+files it lists, so everything above them works on bytes whose sha256 has been checked.
+A packed file is read in memory, never extracted: its member names are checked first
+(no absolute paths, no ``..``, no folders, no symlinks, nothing the manifest does not
+list), so a crafted zip cannot make tabship touch any path.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tabship.artifact._format import FORMAT_NAME, MANIFEST, MAX_PACKED_BYTES
+from tabship.artifact._manifest import is_plain_name, parse_manifest, verify_files
+from tabship.errors import ArtifactError, ArtifactFormatError
+
+__all__ = ["is_packed", "looks_like_artifact", "read_artifact", "read_manifest_only"]
+
+Files = dict[str, bytes]
+
+
+def is_packed(path: Path) -> bool:
+    return path.is_file() and zipfile.is_zipfile(path)
+
+
+def read_manifest_only(path: str | Path) -> dict[str, Any]:
+    """The checked manifest of a folder or packed file, reading nothing else."""
+    path = Path(path)
+    if _kind(path) == "dir":
+        return parse_manifest(_read_member_file(path, MANIFEST), path)
+    with _open_zip(path) as archive:
+        return parse_manifest(_read_zip_member(archive, MANIFEST, path), path)
+
+
+def read_artifact(path: str | Path, names: Iterable[str] | None = None) -> tuple[dict, Files]:
+    """The checked manifest and the verified content of ``names`` (default: every file).
+
+    The returned files also hold the manifest's own bytes, under ``manifest.json``.
+
+    ``load`` reads and verifies every listed file; ``read_schema`` asks for one name so
+    that ``tabship info`` stays cheap on a large pipeline.
+    """
+    path = Path(path)
+    if _kind(path) == "dir":
+        raw_manifest = _read_member_file(path, MANIFEST)
+        manifest = parse_manifest(raw_manifest, path)
+        wanted = _wanted(manifest, names)
+        files = {n: _read_member_file(path, n) for n in wanted if (path / n).is_file()}
+    else:
+        with _open_zip(path) as archive:
+            raw_manifest = _read_zip_member(archive, MANIFEST, path)
+            manifest = parse_manifest(raw_manifest, path)
+            _check_members_listed(archive, manifest, path)
+            wanted = _wanted(manifest, names)
+            members = set(archive.namelist())
+            files = {n: _read_zip_member(archive, n, path) for n in wanted if n in members}
+    verify_files({n: manifest["files"][n] for n in wanted}, files, path)
+    files[MANIFEST] = raw_manifest
+    return manifest, files
+
+
+def _wanted(manifest: dict[str, Any], names: Iterable[str] | None) -> list[str]:
+    return list(manifest["files"]) if names is None else list(names)
+
+
+def _kind(path: Path) -> str:
+    if path.is_dir():
+        if not (path / MANIFEST).is_file():
+            raise ArtifactError(
+                path,
+                f"the folder has no {MANIFEST}, so it is not a tabship model",
+                hint="Pass the folder written by 'tabship train' (or its .tabship file).",
+            )
+        return "dir"
+    if is_packed(path):
+        return "zip"
+    if path.exists():
+        raise ArtifactError(
+            path,
+            "it is neither a model folder nor a packed .tabship file",
+            hint="Pass the folder written by 'tabship train' or a file from 'tabship pack'.",
+        )
+    raise ArtifactError(path, "it does not exist", hint="Check the path.")
+
+
+def _read_member_file(folder: Path, name: str) -> bytes:
+    try:
+        return (folder / name).read_bytes()
+    except OSError as exc:
+        raise ArtifactError(folder, f"cannot read '{name}' ({exc.strerror})") from None
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ArtifactFormatError(path, f"it is not a readable zip file ({exc})") from None
+    try:
+        _check_zip_structure(archive, path)
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+def _check_zip_structure(archive: zipfile.ZipFile, path: Path) -> None:
+    """Refuse member names that could point outside, links, folders, duplicates, bombs."""
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    for info in infos:
+        if info.filename != MANIFEST and not is_plain_name(info.filename):
+            raise _unsafe(path, f"the member {info.filename!r} is not a plain file name")
+        if info.is_dir() or stat.S_ISLNK(info.external_attr >> 16):
+            raise _unsafe(path, f"the member {info.filename!r} is a folder or a link")
+    if len(set(names)) != len(names):
+        raise _unsafe(path, "it holds the same member name twice")
+    if MANIFEST not in names:
+        raise ArtifactFormatError(path, f"the packed file has no {MANIFEST}")
+    if sum(info.file_size for info in infos) > MAX_PACKED_BYTES:
+        raise _unsafe(path, f"it would unpack to more than {MAX_PACKED_BYTES:,} bytes")
+
+
+def _check_members_listed(archive: zipfile.ZipFile, manifest: dict, path: Path) -> None:
+    extra = sorted(set(archive.namelist()) - set(manifest["files"]) - {MANIFEST})
+    if extra:
+        raise _unsafe(path, f"it holds files its manifest does not list: {', '.join(extra)}")
+
+
+def _read_zip_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ArtifactFormatError(path, f"the member '{name}' cannot be read ({exc})") from None
+
+
+def _unsafe(path: Path, problem: str) -> ArtifactFormatError:
+    return ArtifactFormatError(
+        path, problem, hint="Only load .tabship files written by 'tabship pack'."
+    )
+
+
+def looks_like_artifact(path: Path) -> bool:
+    """Whether ``path`` is a tabship model (folder or packed file) that force may replace.
+
+    Only the manifest's format name is checked: a damaged or newer model is still a model,
+    while a folder of someone's photos never is.
+    """
+    try:
+        if path.is_symlink():
+            return False
+        if path.is_dir():
+            raw = (path / MANIFEST).read_bytes()
+        elif is_packed(path):
+            with zipfile.ZipFile(path) as archive:
+                raw = archive.read(MANIFEST)
+        else:
+            return False
+        return json.loads(raw).get("format") == FORMAT_NAME
+    except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
+        return False

@@ -1,0 +1,82 @@
+"""The types a stored pipeline may contain, and the audit that enforces the list.
+
+skops already trusts plain Python containers, numpy arrays and scikit-learn estimators.
+Everything else a tabship pipeline is made of is named here, in tabship's code, so
+that what an artifact may construct is decided by the installed tabship, never by the
+artifact itself. The list was found empirically with ``skops.io.get_untrusted_types`` on
+pipelines of every kind tabship builds (``tests/artifact/test_trusted.py`` keeps it
+honest); a type that is not listed makes loading fail before anything is constructed.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from tabship.errors import ArtifactFormatError, UntrustedTypeError
+
+__all__ = ["TRUSTED_TYPES", "audit_pipeline_bytes", "trusted_types", "untrusted_types"]
+
+TRUSTED_TYPES: tuple[str, ...] = (
+    # LightGBM estimators keep their parameters in an OrderedDict next to the Booster.
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    # Fitted column dtypes (ColumnTransformer, encoders). pandas CategoricalDtype and
+    # Index objects cannot be stored by skops at all (pandas 3), so none are listed.
+    "numpy.dtype",
+    # HistGradientBoosting with native categoricals wraps check_array in a partial;
+    # skops audits the wrapped function separately, so a partial of anything else
+    # (os.system, eval) is still refused.
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    # Decision trees, forests, extra trees.
+    "sklearn.tree._tree.Tree",
+    # Voting and stacking ensembles keep their members in a Bunch.
+    "sklearn.utils._bunch.Bunch",
+)
+
+
+@cache
+def trusted_types() -> tuple[str, ...]:
+    """``TRUSTED_TYPES`` plus tabship's own transformers, named from their classes.
+
+    ``tabship.features`` is imported here, on first use, rather than at module level so
+    that importing the artifact package stays cheap.
+    """
+    try:
+        from tabship.features import FEATURE_TRANSFORMERS
+    except ImportError:  # TODO(features): drop once tabship.features exports the list
+        FEATURE_TRANSFORMERS = ()
+
+    own = tuple(f"{cls.__module__}.{cls.__qualname__}" for cls in FEATURE_TRANSFORMERS)
+    return TRUSTED_TYPES + own
+
+
+def untrusted_types(pipeline_bytes: bytes) -> list[str]:
+    """Types in a skops file outside the trusted list, found without constructing any."""
+    import skops.io
+
+    trusted = set(trusted_types())
+    found = skops.io.get_untrusted_types(data=pipeline_bytes)
+    return sorted(t for t in found if t not in trusted)
+
+
+def audit_pipeline_bytes(pipeline_bytes: bytes, source: object) -> None:
+    """Refuse a stored pipeline that would construct anything tabship does not trust."""
+    try:
+        unknown = untrusted_types(pipeline_bytes)
+    except Exception as exc:  # a malformed skops file fails in zipfile, json or skops
+        raise ArtifactFormatError(
+            source,
+            f"pipeline.skops is not a readable skops file ({type(exc).__name__}: {exc})",
+            hint="Copy the model again from its source, or retrain it.",
+        ) from None
+    if unknown:
+        listed = ", ".join(f"'{t}'" for t in unknown)
+        raise UntrustedTypeError(
+            source,
+            f"its pipeline holds {len(unknown)} type(s) outside tabship's trusted list: {listed}",
+            hint="Only load models written by tabship; retrain the model if it is yours.",
+        )

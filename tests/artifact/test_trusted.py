@@ -1,0 +1,178 @@
+"""The trusted-type list: every pipeline tabship builds fits in it, nothing else loads."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import io
+import os
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+import skops.io
+from lightgbm import LGBMClassifier, LGBMRegressor
+from sklearn.compose import TransformedTargetRegressor, make_column_transformer
+from sklearn.ensemble import (
+    ExtraTreesRegressor,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    StackingRegressor,
+    VotingClassifier,
+    VotingRegressor,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler, TargetEncoder
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from tabship import artifact
+from tabship.artifact._trusted import untrusted_types
+from tabship.errors import ArtifactFormatError, UntrustedTypeError
+from tests.artifact.conftest import CATEGORICAL, rewrite
+
+SMALL_TREES = {"n_estimators": 5, "max_depth": 3, "random_state": 0, "n_jobs": 1}
+LGBM = {"n_estimators": 5, "num_leaves": 4, "verbose": -1, "n_jobs": 1}
+
+REGRESSORS = {
+    "lightgbm": LGBMRegressor(**LGBM),
+    "hist_gradient_boosting": HistGradientBoostingRegressor(max_iter=5),
+    "random_forest": ExtraTreesRegressor(**SMALL_TREES),
+    "decision_tree": DecisionTreeRegressor(max_depth=3),
+    "ridge": Ridge(),
+    "log_target": TransformedTargetRegressor(Ridge(), func=np.log1p, inverse_func=np.expm1),
+    "voting": VotingRegressor([("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=2))]),
+    "stacking": StackingRegressor(
+        [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=2))], cv=2
+    ),
+}
+CLASSIFIERS = {
+    "lightgbm": LGBMClassifier(**LGBM),
+    "random_forest": RandomForestClassifier(**SMALL_TREES),
+    "logistic": LogisticRegression(),
+    "voting": VotingClassifier(
+        [("logistic", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=2))],
+        voting="soft",
+    ),
+}
+
+
+def _encoder(categorical):
+    numeric = make_pipeline(SimpleImputer(add_indicator=True), StandardScaler())
+    return make_column_transformer(
+        (OneHotEncoder(handle_unknown="infrequent_if_exist"), categorical),
+        (TargetEncoder(), categorical[:1]),
+        remainder=numeric,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSORS))
+def test_regression_pipelines_hold_only_trusted_types(name, insurance_xy):
+    X, y = insurance_xy
+    fitted = make_pipeline(_encoder(CATEGORICAL), REGRESSORS[name]).fit(X, y)
+    assert untrusted_types(skops.io.dumps(fitted)) == []
+
+
+@pytest.mark.parametrize("name", sorted(CLASSIFIERS))
+def test_classification_pipelines_hold_only_trusted_types(name, insurance):
+    X, y = insurance.drop(columns="region"), insurance["region"]
+    fitted = make_pipeline(_encoder(["sex", "smoker"]), CLASSIFIERS[name]).fit(X, y)
+    assert untrusted_types(skops.io.dumps(fitted)) == []
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        LGBMRegressor(**LGBM),
+        HistGradientBoostingRegressor(max_iter=5, categorical_features="from_dtype"),
+    ],
+    ids=["lightgbm", "hist_gradient_boosting"],
+)
+def test_native_categorical_models_load_back(estimator, insurance_xy, tmp_path, save_model):
+    X, y = insurance_xy[0].head(300), insurance_xy[1].head(300)
+    X = X.astype(dict.fromkeys(CATEGORICAL, "category"))
+    fitted = make_pipeline(estimator).fit(X, y)
+    loaded = artifact.load(save_model(tmp_path / "m", pipeline=fitted))
+    np.testing.assert_allclose(loaded.pipeline.predict(X), fitted.predict(X))
+
+
+def test_trusted_list_is_code_not_data():
+    names = artifact.trusted_types()
+    assert isinstance(artifact.TRUSTED_TYPES, tuple)
+    assert set(artifact.TRUSTED_TYPES) <= set(names)
+    assert all(isinstance(n, str) and "." in n for n in names)
+    assert not [n for n in names if n.startswith(("builtins.", "os.", "posix.", "subprocess."))]
+
+
+def _dangerous_pipelines():
+    return {
+        "os.system": make_pipeline(FunctionTransformer(os.system)),
+        "partial(os.system)": make_pipeline(
+            FunctionTransformer(functools.partial(os.system, "echo owned"))
+        ),
+        "eval": make_pipeline(FunctionTransformer(eval)),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_dangerous_pipelines()))
+def test_load_refuses_functions_outside_the_list(name, model_dir):
+    rewrite(model_dir, "pipeline.skops", skops.io.dumps(_dangerous_pipelines()[name]))
+    with pytest.raises(
+        UntrustedTypeError, match=r"outside tabship's trusted list: .*(system|eval)"
+    ):
+        artifact.load(model_dir)
+
+
+EVIL_MODULE = """
+import pathlib
+
+pathlib.Path(MARKER).write_text("imported")
+
+
+class Evil:
+    def __init__(self):
+        pathlib.Path(MARKER).write_text("constructed")
+
+    def __setstate__(self, state):
+        pathlib.Path(MARKER).write_text("constructed")
+
+    def transform(self, X):
+        return X
+"""
+
+
+def test_untrusted_class_is_neither_imported_nor_constructed(tmp_path, monkeypatch, model_dir):
+    marker = tmp_path / "marker.txt"
+    (tmp_path / "tabship_evil_module.py").write_text(f"MARKER = {str(marker)!r}\n{EVIL_MODULE}")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    evil = importlib.import_module("tabship_evil_module").Evil()
+    stored = skops.io.dumps(make_pipeline(FunctionTransformer(kw_args={"payload": evil})))
+    marker.unlink()
+    monkeypatch.delitem(sys.modules, "tabship_evil_module")
+    rewrite(model_dir, "pipeline.skops", stored)
+
+    with pytest.raises(UntrustedTypeError, match="'tabship_evil_module.Evil'"):
+        artifact.load(model_dir)
+    assert not marker.exists()
+    assert "tabship_evil_module" not in sys.modules
+
+
+def test_load_reports_a_pipeline_that_cannot_be_rebuilt(model_dir, ridge_pipeline):
+    """Trusted types, broken content: a stored JSON value inside the skops file is garbage."""
+    original = zipfile.ZipFile(io.BytesIO(skops.io.dumps(ridge_pipeline)))
+    inner = original.read("schema.json").decode()
+    assert '"content": "1.0"' in inner  # Ridge's alpha
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as damaged:
+        for member in original.namelist():
+            content = original.read(member)
+            if member == "schema.json":
+                content = inner.replace('"content": "1.0"', '"content": "{bad"', 1).encode()
+            damaged.writestr(member, content)
+    rewrite(model_dir, "pipeline.skops", buffer.getvalue())
+    with pytest.raises(
+        ArtifactFormatError, match="its pipeline cannot be rebuilt.*JSONDecodeError"
+    ):
+        artifact.load(model_dir)
