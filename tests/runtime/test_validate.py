@@ -145,6 +145,13 @@ def test_validate_optional_fields_get_defaults():
     assert result.frame["region"].tolist() == ["southeast"]
 
 
+def test_validate_defaults_reported_for_valid_records_only():
+    records = [{"age": 30, "sex": "male", "smoker": "no"}, {"age": "x", "sex": "male"}]
+    result = validate_records(records, insurance_schema(optional=True))
+    assert result.defaulted == [(0, "bmi"), (0, "children"), (0, "region")]
+    assert validate_records(records[1], insurance_schema(optional=True)).defaulted == []
+
+
 def test_validate_out_of_range_number_warns_with_range():
     result = validate_records({**GOOD, "age": 95}, insurance_schema())
     assert result.ok and result.columns["age"] == [95.0]
@@ -256,6 +263,16 @@ def test_validate_datetimes_parsed_to_naive_utc():
     assert result.columns["when"][:2] == ["2020-01-05T00:00:00", "2020-01-05T08:00:00"]
     assert pd.api.types.is_datetime64_any_dtype(result.frame["when"].dtype)
     assert result.frame["when"].iloc[2] == pd.Timestamp("2021-03-04")
+
+
+def test_validate_timezone_aware_default_becomes_naive_utc():
+    schema = Schema(
+        [Field("when", "datetime", required=False, default="2020-06-01T02:00:00+02:00")],
+        Target("y", "regression"),
+    )
+    result = validate_records([{"when": None}, {"when": "2021-01-01"}], schema)
+    assert result.columns["when"] == ["2020-06-01T00:00:00", "2021-01-01T00:00:00"]
+    assert result.frame["when"].iloc[0] == pd.Timestamp("2020-06-01")
 
 
 @pytest.mark.parametrize("value", ["abc", "now", "2020-13-01", "3000-01-01", 20200105, True])

@@ -263,6 +263,12 @@ class _DateRule(_Rule):
     expected = "an ISO 8601 date or time"
     wanted = "a date or time such as '2024-01-31'"
 
+    def __init__(self, f: Field) -> None:
+        super().__init__(f)
+        # The schema may store a timezone-aware default; the frame holds naive UTC only.
+        default = self.convert(f.default)[0] if f.default is not None else None
+        self.default = None if default is _INVALID or default is _MISSING else default
+
     def convert(self, value: Any) -> tuple[Any, _Problem | None]:
         if isinstance(value, str):
             text = value.strip()
@@ -313,6 +319,8 @@ class ValidationResult:
     ``frame`` (built on first access) holds the same as a DataFrame with the schema's
     dtypes: numeric float64, categorical/boolean canonical ``str``, datetime
     ``datetime64``. Row ``k`` of either is input record ``valid_index[k]``.
+    ``defaulted`` lists ``(index, field)`` pairs of valid records only: the defaults that
+    went into a prediction.
     """
 
     valid_index: list[int]
@@ -411,7 +419,7 @@ class RecordValidator:
             [0] if ok else [],
             check.errors,
             check.warnings,
-            check.defaulted,
+            check.defaulted if ok else [],
             check.unknown_fields,
             columns={k: [v] if ok else [] for k, v in check.values.items()},
             roles=self.roles,
@@ -429,34 +437,69 @@ class RecordValidator:
         )
 
     def _check_table(self, table: _Table) -> ValidationResult:
-        result = ValidationResult([], unknown_fields=table.unknown)
-        cells = [table.column(rule.name) for rule in self.rules]
-        out: list[list[Any]] = [[] for _ in self.rules]
-        nan_is_missing = table.nan_is_missing
-        for i in range(table.n):
-            if i in table.rejected:
-                result.errors.append(table.rejected[i])
-                continue
-            row: list[Any] = []
-            bad = False
-            for rule, column in zip(self.rules, cells, strict=True):
-                raw = column[i]
-                value, problem, was_defaulted = _resolve(rule, raw, nan_is_missing)
-                if problem is not None:
-                    loc = [i, rule.name]
-                    bad = bad or value is _INVALID
-                    target = result.errors if value is _INVALID else result.warnings
-                    target.append(_item(problem, loc, raw))
-                if was_defaulted:
-                    result.defaulted.append((i, rule.name))
-                row.append(value)
-            if not bad:
-                result.valid_index.append(i)
-                for values, value in zip(out, row, strict=True):
-                    values.append(value)
-        result.columns = {rule.name: values for rule, values in zip(self.rules, out, strict=True)}
+        """Column by column (one lookup memo per column), then problems back in row order."""
+        checked = [
+            _check_column(rule, table.column(rule.name), table.nan_is_missing, table.rejected)
+            for rule in self.rules
+        ]
+        notes = [(i, -1, item, True) for i, item in table.rejected.items()]
+        bad = set(table.rejected)
+        for j, (rule, (_, problems, _)) in enumerate(zip(self.rules, checked, strict=True)):
+            for i, problem, raw, invalid in problems:
+                notes.append((i, j, _item(problem, [i, rule.name], raw), invalid))
+                if invalid:
+                    bad.add(i)
+        notes.sort(key=lambda note: note[:2])
+        result = ValidationResult([i for i in range(table.n) if i not in bad])
+        result.unknown_fields = table.unknown
+        for _, _, item, invalid in notes:
+            (result.errors if invalid else result.warnings).append(item)
+        result.defaulted = sorted(
+            (i, rule.name)
+            for rule, (_, _, filled) in zip(self.rules, checked, strict=True)
+            for i in filled
+            if i not in bad
+        )
+        keep = result.valid_index
+        result.columns = {
+            rule.name: values if not bad else [values[i] for i in keep]
+            for rule, (values, _, _) in zip(self.rules, checked, strict=True)
+        }
         result.roles = self.roles
         return result
+
+
+def _check_column(
+    rule: _Rule, cells: list[Any], nan_is_missing: bool, skip: Mapping[int, Any]
+) -> tuple[list[Any], list[tuple[int, _Problem, Any, bool]], list[int]]:
+    """``(values, problems, defaulted rows)`` of one field; repeated cells are looked up once.
+
+    A CSV column holds few distinct categories, so the memo turns most cells into one
+    dict lookup. The key carries the type: ``1``, ``1.0`` and ``True`` are equal in Python.
+    """
+    values: list[Any] = [None] * len(cells)
+    problems: list[tuple[int, _Problem, Any, bool]] = []
+    filled: list[int] = []
+    memo: dict[tuple[type, Any], tuple[Any, _Problem | None, bool]] = {}
+    for i, raw in enumerate(cells):
+        if i in skip:
+            continue
+        try:
+            key: tuple[type, Any] | None = (raw.__class__, raw)
+            hit = memo.get(key)  # type: ignore[arg-type]
+        except TypeError:  # unhashable: a list or an object
+            key, hit = None, None
+        if hit is None:
+            hit = _resolve(rule, raw, nan_is_missing)
+            if key is not None:
+                memo[key] = hit
+        value, problem, was_defaulted = hit
+        values[i] = value
+        if problem is not None:
+            problems.append((i, problem, raw, value is _INVALID))
+        if was_defaulted:
+            filled.append(i)
+    return values, problems, filled
 
 
 def _resolve(rule: _Rule, raw: Any, nan_is_missing: bool) -> tuple[Any, _Problem | None, bool]:
