@@ -78,9 +78,8 @@ def test_render_report_regression_shows_leaderboard_and_metrics(
 ):
     board = regression_context.leaderboard
     for model in board["model"]:
-        assert f"<td>{model}</td>" in regression_html
-    best_row = re.search(r'<tr class="best">(.*?)</tr>', regression_html, re.S)
-    assert best_row and f"<td>{board['model'].iloc[0]}</td>" in best_row[1]
+        assert f'<td class="model">{model}</td>' in regression_html
+    assert chosen_row(regression_html) == board["model"].iloc[0]
     assert "CV R²" in regression_html and "CV RMSE" in regression_html
     r2 = regression_context.holdout_metrics["r2"]
     rmse = regression_context.holdout_metrics["rmse"]
@@ -88,6 +87,24 @@ def test_render_report_regression_shows_leaderboard_and_metrics(
     assert f'<div class="value">{rmse:,.0f}</div>' in regression_html
     mean, std = board["cv_r2_mean"].iloc[0], board["cv_r2_std"].iloc[0]
     assert f"{format_number(mean)} ± {format_number(std, digits=2)}" in regression_html
+
+
+def chosen_row(html: str) -> str:
+    rows = re.findall(r'<tr class="best"[^>]*>.*?<td class="model">(.*?)</td>', html)
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_render_report_highlights_the_chosen_model_even_when_not_first(regression_context):
+    runner_up = regression_context.leaderboard["model"].iloc[1]
+    params = {**regression_context.params, "model": runner_up}
+    html = render_report(replace(regression_context, params=params))
+    assert chosen_row(html) == runner_up
+    assert f"<dt>Chosen model</dt><dd>{runner_up}</dd>" in html
+
+
+def test_render_report_writes_the_training_time_readably(regression_html):
+    assert "<dt>Trained</dt><dd>2025-01-02 03:04 UTC</dd>" in regression_html
 
 
 def test_render_report_regression_has_scatter_residual_and_histogram(regression_html):

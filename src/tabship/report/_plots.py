@@ -204,7 +204,7 @@ def _compact_number(value: float, _position: object = None) -> str:
     magnitude = abs(value)
     if magnitude >= 1e6:
         return f"{value / 1e6:g}M"
-    if magnitude >= 1e4:
+    if magnitude >= 1e3:
         return f"{value / 1e3:g}k"
     return f"{value:g}"
 

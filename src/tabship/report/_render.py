@@ -8,6 +8,7 @@ labels from the data always render as text.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Any
 
@@ -66,7 +67,7 @@ def _page(ctx: ReportContext) -> dict[str, Any]:
         "metric": metric_label(ctx.metric),
         "cards": metric_cards(ctx.holdout_metrics, ctx.metric),
         "n_holdout": f"{len(np.asarray(ctx.y_true)):,}",
-        "leaderboard": leaderboard_table(ctx.leaderboard, ctx.metric),
+        "leaderboard": leaderboard_table(ctx.leaderboard, ctx.metric, ctx.params.get("model")),
         "holdout_plots": holdout,
         "target_plot": target,
         "importance": importance,
@@ -74,7 +75,7 @@ def _page(ctx: ReportContext) -> dict[str, Any]:
         "derived": list(ctx.schema.derived),
         "params": param_rows(ctx.params),
         "warnings": [str(w) for w in ctx.warnings],
-        "created": ctx.created,
+        "created": _readable_time(ctx.created),
         "version": ctx.tabship_version,
     }
 
@@ -96,9 +97,20 @@ def _overview(ctx: ReportContext) -> list[tuple[str, str]]:
         ("Target values", _target_values(ctx)),
         ("Optimised metric", metric_label(ctx.metric)),
         ("Chosen model", format_value(best)),
-        ("Trained", ctx.created),
+        ("Trained", _readable_time(ctx.created)),
     ]
     return rows
+
+
+def _readable_time(created: str) -> str:
+    """``2025-01-02T03:04:05+00:00`` as ``2025-01-02 03:04 UTC``; other text unchanged."""
+    try:
+        moment = dt.datetime.fromisoformat(created)
+    except (TypeError, ValueError):
+        return str(created)
+    if moment.utcoffset() == dt.timedelta(0):
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M %z").rstrip()
 
 
 def _target_values(ctx: ReportContext) -> str:

@@ -45,11 +45,16 @@ _CV_COLUMN = re.compile(r"^cv_(?P<metric>.+)_(?P<stat>mean|std)$")
 
 @dataclass
 class Table:
-    """A header and rows of text cells; ``key`` marks the primary metric's column."""
+    """A header and rows of text cells.
+
+    ``key`` is the primary metric's column and ``chosen`` the row of the model that was
+    kept, which is not always the top row (search may prefer a simpler runner-up).
+    """
 
     header: list[str]
     rows: list[list[str]]
     key: int | None = None
+    chosen: int = 0
 
 
 def column_rows(schema: Schema) -> list[dict[str, str]]:
@@ -83,7 +88,7 @@ def describe_values(f: Field) -> str:
     return MISSING
 
 
-def leaderboard_table(board: pd.DataFrame, metric: str) -> Table:
+def leaderboard_table(board: pd.DataFrame, metric: str, chosen: object = None) -> Table:
     """CV mean and spread in one "mean ± std" cell per metric, the primary metric first."""
     columns = [c for c in board.columns if c not in _HIDDEN_LEADERBOARD_COLUMNS]
     cv_metrics = _cv_metrics(columns)
@@ -101,7 +106,9 @@ def leaderboard_table(board: pd.DataFrame, metric: str) -> Table:
         for _, row in board.iterrows()
     ]
     key = len(leading) if metric in cv_metrics else None
-    return Table(header=header, rows=rows, key=key)
+    names = [str(m) for m in board["model"]] if "model" in board else []
+    row = names.index(str(chosen)) if str(chosen) in names else 0
+    return Table(header=header, rows=rows, key=key, chosen=row)
 
 
 def metric_cards(holdout: Mapping[str, Any], metric: str) -> list[dict[str, Any]]:
