@@ -16,13 +16,13 @@ def modules_after(statement: str) -> set[str]:
 
 def test_import_tabship_is_light():
     loaded = modules_after("import tabship")
-    assert not {"optuna", "lightgbm", "sklearn", "matplotlib", "tabship.train"} & loaded
+    assert not {"optuna", "lightgbm", "sklearn", "matplotlib", "tabship.training"} & loaded
 
 
 @pytest.mark.parametrize("layer", ["tabship.data", "tabship.features"])
 def test_lower_layers_never_import_training_stack(layer):
     loaded = modules_after(f"import {layer}")
-    assert not {"optuna", "tabship.search", "tabship.train", "matplotlib"} & loaded
+    assert not {"optuna", "tabship.search", "tabship.training", "matplotlib"} & loaded
 
 
 def test_cli_help_does_not_import_heavy_stacks():

@@ -20,7 +20,7 @@ from tabship.errors import (
 
 if TYPE_CHECKING:
     from tabship.runtime import Model, load
-    from tabship.train import TrainingRun, train
+    from tabship.training import TrainingRun, train
 
 __version__ = "0.1.0"
 
@@ -39,8 +39,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "train": "tabship.train",
-    "TrainingRun": "tabship.train",
+    "train": "tabship.training",
+    "TrainingRun": "tabship.training",
     "load": "tabship.runtime",
     "Model": "tabship.runtime",
 }

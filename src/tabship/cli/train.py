@@ -84,7 +84,7 @@ def train_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Train a tuned, validated pipeline for TARGET and save it as a model folder."""
-    from tabship.train import train
+    from tabship.training import train
 
     destination = output or Path("models") / _safe_name(target)
     check_output_dir(destination, force=force)

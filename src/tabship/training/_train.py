@@ -1,0 +1,333 @@
+"""``tabship.train``: from a table and a target column to a validated, fitted pipeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tabship.data import Schema, clean_frame, infer_schema, prepare_target, read_table, summarize
+from tabship.errors import TabshipWarning
+from tabship.training._budget import Clock
+from tabship.training._run import TrainingRun
+from tabship.training._split import check_enough_rows, split_holdout
+
+__all__ = ["train"]
+
+Progress = Callable[[str], None]
+
+
+def train(
+    data: pd.DataFrame | str | Path,
+    target: str,
+    *,
+    time_budget: float = 60.0,
+    task: str | None = None,
+    roles: Mapping[str, str] | None = None,
+    drop: Sequence[str] = (),
+    derive: Sequence[str] = (),
+    na_values: Sequence[str] = (),
+    sep: str | None = None,
+    header: bool = True,
+    names: Sequence[str] | None = None,
+    test_size: float = 0.2,
+    seed: int = 42,
+    stratify: str | None = None,
+    folds: int = 5,
+    refit: bool = True,
+    progress: Progress | None = None,
+) -> TrainingRun:
+    """Train, tune and validate a pipeline for ``target`` within ``time_budget`` seconds.
+
+    Parameters
+    ----------
+    data : DataFrame, path or URL
+        The table: a DataFrame, or a CSV (also ``.csv.gz``), Parquet or whitespace
+        separated file, local or over http(s).
+    target : str
+        The column to predict.
+    time_budget : float
+        Wall-clock seconds for the whole call, search, evaluation, refit and report
+        included.
+    task : {"regression", "binary", "multiclass"}, optional
+        Overrides the task detected from the target.
+    roles : mapping, optional
+        ``{"column": role}`` overrides of the inferred column roles.
+    drop : sequence of str
+        Columns to leave out.
+    derive : sequence of str
+        Derived columns such as ``"power_to_weight = Horsepower / Weight"``; they become
+        part of the pipeline, so serving computes them too.
+    na_values, sep, header, names
+        How to read the file (extra missing-value markers, separator, header row).
+    test_size, seed, stratify
+        The held-out test split (``stratify`` names a column to stratify on).
+    folds : int
+        Cross-validation folds used by the search.
+    refit : bool
+        Refit the chosen pipeline on train + test at the end (default).
+    progress : callable, optional
+        Called with one line of text per step.
+
+    Returns
+    -------
+    TrainingRun
+
+    Examples
+    --------
+    >>> import tabship  # doctest: +SKIP
+    >>> run = tabship.train("insurance.csv", target="charges", time_budget=30)  # doctest: +SKIP
+    >>> run.leaderboard.head()  # doctest: +SKIP
+    """
+    say: Progress = progress or (lambda _line: None)
+    clock = Clock(float(time_budget))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TabshipWarning)
+        frame = _read(data, sep=sep, header=header, names=names, na_values=na_values)
+        _check_derived(derive)
+        schema = infer_schema(frame, target, roles=roles, drop=drop, task=task, na_values=na_values)
+        schema.derived = list(derive)
+        X, y, n_dropped = prepare_target(frame, target, schema.task)
+        schema.target.n_dropped_missing = n_dropped
+        if n_dropped:
+            warnings.warn(
+                f"Dropped {n_dropped} rows whose target '{target}' is missing.",
+                TabshipWarning,
+                stacklevel=2,
+            )
+        check_enough_rows(y, schema, folds=folds, test_size=test_size)
+    notes = [str(w.message) for w in caught if issubclass(w.category, TabshipWarning)]
+    for w in caught:  # recorded for the report, and passed on to the caller
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    say(
+        f"read {len(frame)} rows x {frame.shape[1]} columns; task {schema.task}, "
+        f"{len(schema.feature_fields)} input features"
+    )
+    X_train, X_test, y_train, y_test = split_holdout(
+        X, y, schema, test_size=test_size, seed=seed, stratify=stratify
+    )
+    return _search_evaluate_refit(
+        clock,
+        schema,
+        frame,
+        X,
+        y,
+        X_train,
+        X_test,
+        y_train,
+        y_test,
+        seed=seed,
+        folds=folds,
+        refit=refit,
+        say=say,
+        notes=notes,
+        source=_source_name(data),
+    )
+
+
+def _search_evaluate_refit(
+    clock: Clock,
+    schema: Schema,
+    frame: pd.DataFrame,
+    X: pd.DataFrame,
+    y: pd.Series,
+    X_train: pd.DataFrame,
+    X_test: pd.DataFrame,
+    y_train: pd.Series,
+    y_test: pd.Series,
+    *,
+    seed: int,
+    folds: int,
+    refit: bool,
+    say: Progress,
+    notes: list[str],
+    source: str,
+) -> TrainingRun:
+    from sklearn.base import clone
+
+    from tabship.evaluate import feature_importance
+    from tabship.search import search
+
+    found = search(
+        X_train,
+        y_train,
+        schema,
+        time_budget=clock.search_share(),
+        seed=seed,
+        folds=folds,
+        progress=say,
+    )
+    say(f"best candidate: {found.best_name}; scoring it on the {len(y_test)} held-out rows")
+    fitted = clone(found.best).fit(X_train, y_train)
+    holdout = _holdout_metrics(fitted, X_test, y_test, schema)
+    say("holdout: " + ", ".join(f"{k} {v:.4g}" for k, v in holdout.items() if _is_number(v)))
+    importance = feature_importance(fitted, X_test, y_test, schema.task, seed=seed)
+    final = clone(found.best).fit(X, y) if refit else fitted
+    summary = summarize(frame, schema)
+    metrics = _metrics_record(
+        found, holdout, clock, refit=refit, n_train=len(y_train), n_test=len(y_test)
+    )
+    metrics["importance"] = importance.to_dict(orient="records")
+    report_html = _render(
+        schema,
+        found,
+        holdout,
+        fitted,
+        X_test,
+        y_test,
+        y_train,
+        importance,
+        metrics,
+        notes,
+        source,
+        len(frame),
+        frame.shape[1],
+    )
+    metrics["seconds"] = round(clock.elapsed, 2)
+    say(f"done in {clock.elapsed:.1f} s (budget {clock.budget:g} s)")
+    return TrainingRun(
+        model=final,
+        leaderboard=found.leaderboard,
+        metrics=metrics,
+        schema=schema,
+        summary=summary,
+        report_html=report_html,
+        importance=importance,
+        warnings=notes,
+    )
+
+
+def _read(
+    data: pd.DataFrame | str | Path,
+    *,
+    sep: str | None,
+    header: bool,
+    names: Sequence[str] | None,
+    na_values: Sequence[str],
+) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return clean_frame(data, na_values=na_values)
+    return read_table(data, sep=sep, header=header, names=names, na_values=na_values)
+
+
+def _check_derived(derive: Sequence[str]) -> None:
+    """Fail on a malformed --derive before reading the data further or searching."""
+    from tabship.features import parse_derived
+
+    for expression in derive:
+        parse_derived(expression)
+
+
+def _holdout_metrics(
+    fitted: Any, X_test: pd.DataFrame, y_test: pd.Series, schema: Schema
+) -> dict[str, Any]:
+    from tabship.evaluate import score
+
+    y_pred = fitted.predict(X_test)
+    if schema.task == "regression":
+        return score(schema.task, y_test, y_pred)
+    proba = fitted.predict_proba(X_test)
+    classes = [str(c) for c in fitted.classes_]
+    return score(schema.task, y_test, y_pred, proba=proba, classes=classes)
+
+
+def _metrics_record(
+    found: Any, holdout: dict[str, Any], clock: Clock, *, refit: bool, n_train: int, n_test: int
+) -> dict[str, Any]:
+    board = found.leaderboard
+    chosen = _chosen_row(found)
+    return {
+        "metric": found.metric,
+        "best_model": found.best_name,
+        "cv_score": float(chosen[f"cv_{found.metric}_mean"]),
+        "holdout": holdout,
+        "params": _jsonable(chosen.get("params", {})),
+        "leaderboard": _jsonable(board.to_dict(orient="records")),
+        "time_budget": clock.budget,
+        "refit_on_all_rows": refit,
+        "n_train": n_train,
+        "n_test": n_test,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _render(
+    schema: Schema,
+    found: Any,
+    holdout: dict[str, Any],
+    fitted: Any,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    y_train: pd.Series,
+    importance: pd.DataFrame,
+    metrics: dict[str, Any],
+    notes: list[str],
+    source: str,
+    n_rows: int,
+    n_columns: int,
+) -> str:
+    from tabship import __version__
+    from tabship.report import ReportContext, render_report
+
+    ctx = ReportContext(
+        title=f"{schema.target.name} — {schema.task}",
+        created=metrics["created"],
+        tabship_version=__version__,
+        dataset={
+            "source": source,
+            "n_rows": n_rows,
+            "n_columns": n_columns,
+            "n_dropped_target_rows": schema.target.n_dropped_missing,
+        },
+        task=schema.task,
+        target=schema.target.name,
+        metric=found.metric,
+        schema=schema,
+        leaderboard=found.leaderboard,
+        holdout_metrics=holdout,
+        y_true=y_test.to_numpy(),
+        y_pred=fitted.predict(X_test),
+        y_train=y_train.to_numpy(),
+        importance=importance,
+        params={
+            "model": found.best_name,
+            **_jsonable(_chosen_row(found).get("params", {})),
+            "time_budget": metrics["time_budget"],
+        },
+        warnings=notes,
+    )
+    return render_report(ctx)
+
+
+def _chosen_row(found: Any) -> pd.Series:
+    """The leaderboard row of the chosen model (not always the top row)."""
+    board = found.leaderboard
+    rows = board[board["model"] == found.best_name]
+    return rows.iloc[0] if len(rows) else board.iloc[0]
+
+
+def _source_name(data: object) -> str:
+    return "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy scalars and other leaderboard values into plain JSON types."""
+    import json
+
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,149 @@
+"""tabship.train end to end on real data, with small budgets."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tabship
+from tabship.errors import (
+    ColumnNotFoundError,
+    DerivedColumnError,
+    OptionError,
+    OutputExistsError,
+    TargetError,
+    TooFewRowsError,
+)
+from tests.conftest import dataset_path
+
+
+def test_train_regression_returns_fitted_pipeline_leaderboard_and_metrics(insurance_run):
+    run, _ = insurance_run
+    from sklearn.pipeline import Pipeline
+
+    assert isinstance(run.model, Pipeline) or hasattr(run.model, "predict")
+    board = run.leaderboard
+    assert len(board) >= 3
+    assert {"model", "cv_r2_mean", "cv_r2_std", "fit_seconds", "predict_us_per_row"} <= set(
+        board.columns
+    )
+    assert board["cv_r2_mean"].iloc[0] == board["cv_r2_mean"].max()
+    assert run.metrics["holdout"]["r2"] > 0.8, run.metrics["holdout"]
+    assert run.metrics["n_test"] == 268  # 20 % of 1338 rows, sklearn's split
+    assert list(run.importance["feature"])[0] in {"smoker", "age", "bmi"}
+
+
+def test_train_saved_model_loads_and_predicts_the_same(insurance_run, tmp_path):
+    run, path = insurance_run
+    frame = pd.read_csv(dataset_path("insurance.csv")).drop(columns="charges")
+    model = tabship.load(path)
+    np.testing.assert_allclose(model.predict(frame), run.model.predict(frame), rtol=0, atol=1e-9)
+    record = {
+        "age": 19,
+        "sex": "female",
+        "bmi": 27.9,
+        "children": 0,
+        "smoker": "yes",
+        "region": "southwest",
+    }
+    assert model.predict([record])[0] > 10_000  # a smoker's bill is high
+
+
+def test_train_save_refuses_existing_folder_without_force(insurance_run):
+    run, path = insurance_run
+    with pytest.raises(OutputExistsError, match="already exists"):
+        run.save(path)
+    assert run.save(path, force=True) == path
+
+
+def test_train_honours_the_time_budget():
+    started = time.monotonic()
+    tabship.train(dataset_path("drug200.csv"), target="Drug", time_budget=6)
+    elapsed = time.monotonic() - started
+    assert elapsed <= 6 * 1.15 + 1.0, elapsed
+
+
+def test_train_multiclass_words_as_labels():
+    run = tabship.train(dataset_path("drug200.csv"), target="Drug", time_budget=5)
+    assert run.schema.task == "multiclass"
+    assert run.schema.target.classes == ["drugA", "drugB", "drugC", "drugX", "drugY"]
+    assert run.metrics["holdout"]["accuracy"] >= 0.9
+    proba = run.model.predict_proba(pd.read_csv(dataset_path("drug200.csv")).head(3))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_train_derived_column_is_part_of_the_pipeline():
+    frame = pd.read_csv(dataset_path("auto-mpg.csv"))
+    run = tabship.train(
+        frame, target="MPG", time_budget=5, derive=["power_to_weight = Horsepower / Weight"]
+    )
+    assert run.schema.derived == ["power_to_weight = Horsepower / Weight"]
+    one = frame.drop(columns="MPG").head(1)
+    assert np.isfinite(run.model.predict(one)).all()
+
+
+def test_train_rejects_a_malformed_derived_column_before_searching():
+    started = time.monotonic()
+    with pytest.raises(DerivedColumnError, match="__import__"):
+        tabship.train(
+            dataset_path("auto-mpg.csv"),
+            target="MPG",
+            time_budget=30,
+            derive=["x = __import__('os').system('true')"],
+        )
+    assert time.monotonic() - started < 10
+
+
+def test_train_unknown_target_suggests_close_names():
+    with pytest.raises(ColumnNotFoundError, match="Did you mean 'charges'"):
+        tabship.train(dataset_path("insurance.csv"), target="charge", time_budget=5)
+
+
+def test_train_target_all_missing():
+    frame = pd.read_csv(dataset_path("insurance.csv"))
+    frame["charges"] = np.nan
+    with pytest.raises(TargetError, match="charges"):
+        tabship.train(frame, target="charges", time_budget=5)
+
+
+def test_train_single_class_target():
+    frame = pd.read_csv(dataset_path("drug200.csv"))
+    frame["Drug"] = "drugY"
+    with pytest.raises(TargetError, match="Drug"):
+        tabship.train(frame, target="Drug", time_budget=5)
+
+
+def test_train_too_few_rows_for_folds():
+    frame = pd.read_csv(dataset_path("insurance.csv")).head(8)
+    with pytest.raises(TooFewRowsError, match="too few"):
+        tabship.train(frame, target="charges", time_budget=5)
+
+
+def test_train_bad_stratify_column():
+    with pytest.raises(ColumnNotFoundError, match="Cylinder"):
+        tabship.train(
+            dataset_path("auto-mpg.csv"), target="MPG", time_budget=5, stratify="Cylinder"
+        )
+
+
+def test_train_stratify_on_a_column_keeps_the_split_size():
+    run = tabship.train(
+        dataset_path("auto-mpg.csv"), target="MPG", time_budget=5, stratify="Cylinders"
+    )
+    assert run.metrics["n_test"] == 80
+
+
+def test_train_bad_test_size():
+    with pytest.raises(OptionError, match="--test-size"):
+        tabship.train(dataset_path("insurance.csv"), target="charges", time_budget=5, test_size=1.5)
+
+
+def test_train_drops_rows_with_missing_target_and_says_so():
+    frame = pd.read_csv(dataset_path("insurance.csv"))
+    frame.loc[:9, "charges"] = np.nan
+    with pytest.warns(tabship.TabshipWarning, match="Dropped 10 rows"):
+        run = tabship.train(frame, target="charges", time_budget=5)
+    assert run.schema.target.n_dropped_missing == 10
