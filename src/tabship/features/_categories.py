@@ -12,15 +12,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from tabship.features._frame import as_frame, canonical_series, input_names
+from tabship.features._frame import FrameTransformer, as_frame, canonical_series, input_names
 
 __all__ = ["CategoryEncoder"]
 
 
-class CategoryEncoder(TransformerMixin, BaseEstimator):
+class CategoryEncoder(FrameTransformer):
     """Encode columns as pandas ``category`` dtype with the categories seen at fit.
 
     Values are first brought to canonical category text (stripped; ``1.0 -> "1"``).
@@ -46,10 +45,7 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
         frame = as_frame(self, X, reset=False)
         names = self.get_feature_names_out()
         columns = {
-            name: pd.Series(
-                pd.Categorical(canonical_series(frame[column]), categories=categories),
-                index=frame.index,
-            )
+            name: _as_category(canonical_series(frame[column]), categories)
             for name, column, categories in zip(names, frame.columns, self.categories_, strict=True)
         }
         return pd.DataFrame(columns, index=frame.index)
@@ -58,17 +54,14 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "categories_")
         return np.asarray(input_names(self, input_features), dtype=object)
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        # The output is a DataFrame with per-column dtypes, not an array of X's dtype.
-        tags.transformer_tags.preserves_dtype = []
-        return tags
-
 
 def _by_frequency(values: pd.Series) -> list[str]:
     counts = values.dropna().value_counts()
     ranked = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
     return [str(value) for value, _ in ranked]
+
+
+def _as_category(values: pd.Series, categories: list[str]) -> pd.Series:
+    """``values`` with the fixed categories; values outside them become missing first."""
+    known = values.where(values.isin(categories), np.nan)
+    return known.astype(pd.CategoricalDtype(categories=categories))

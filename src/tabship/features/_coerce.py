@@ -12,18 +12,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tabship.errors import ColumnNotFoundError, DataError, DuplicateColumnError
-from tabship.features._frame import as_frame, canonical_series
+from tabship.features._frame import FrameTransformer, as_frame, canonical_series
 
 __all__ = ["COERCED_ROLES", "SchemaCoercer"]
 
 COERCED_ROLES: tuple[str, ...] = ("numeric", "categorical", "boolean", "datetime")
 
 
-class SchemaCoercer(TransformerMixin, BaseEstimator):
+class SchemaCoercer(FrameTransformer):
     """Select the schema's feature columns, in schema order, with one dtype per role.
 
     Parameters
@@ -73,15 +72,6 @@ class SchemaCoercer(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "fields_")
         return np.asarray([name for name, _ in self.fields_], dtype=object)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        # The output is a DataFrame with one dtype per role, not an array of X's dtype.
-        tags.transformer_tags.preserves_dtype = []
-        return tags
 
     def _checked_fields(self) -> list[tuple[str, str]]:
         fields: list[tuple[str, str]] = []

@@ -10,17 +10,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from tabship.features._frame import as_frame, input_names
+from tabship.features._frame import FrameTransformer, as_frame, input_names
 
 __all__ = ["DatetimeParts"]
 
 _DATE_PARTS = ("year", "month", "day", "dayofweek")
+# Output suffix -> pandas accessor (``dt.dayofweek`` is deprecated in pandas 3).
+_ACCESSORS = {
+    "year": "year",
+    "month": "month",
+    "day": "day",
+    "dayofweek": "day_of_week",
+    "hour": "hour",
+}
 
 
-class DatetimeParts(TransformerMixin, BaseEstimator):
+class DatetimeParts(FrameTransformer):
     """Replace each datetime64 column ``c`` with ``c_year, c_month, c_day, c_dayofweek``.
 
     ``c_hour`` is added for columns with any non-midnight time at fit. Other columns
@@ -55,7 +62,9 @@ class DatetimeParts(TransformerMixin, BaseEstimator):
                 continue
             stamps = pd.to_datetime(frame[name], errors="coerce")
             for part in parts:
-                values = getattr(stamps.dt, part).to_numpy(dtype="float64", na_value=np.nan)
+                values = getattr(stamps.dt, _ACCESSORS[part]).to_numpy(
+                    dtype="float64", na_value=np.nan
+                )
                 columns[f"{name}_{part}"] = pd.Series(values, index=frame.index)
         return pd.DataFrame(columns, index=frame.index)
 
@@ -66,15 +75,6 @@ class DatetimeParts(TransformerMixin, BaseEstimator):
             parts = self.datetime_parts_.get(name)
             names.extend([f"{name}_{p}" for p in parts] if parts is not None else [name])
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        # The output is a DataFrame with per-column dtypes, not an array of X's dtype.
-        tags.transformer_tags.preserves_dtype = []
-        return tags
 
 
 def _has_time(stamps: pd.Series) -> bool:

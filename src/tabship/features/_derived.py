@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tabship.errors import DerivedColumnError
-from tabship.features._frame import as_frame, input_names
+from tabship.features._frame import FrameTransformer, as_frame, input_names
 
 __all__ = ["DERIVED_FUNCTIONS", "DerivedColumns", "derived_columns_used", "parse_derived"]
 
@@ -210,7 +209,7 @@ def _evaluate(node: ast.AST, columns: dict[str, np.ndarray]) -> Any:
     return DERIVED_FUNCTIONS[node.func.id](_evaluate(node.args[0], columns))
 
 
-class DerivedColumns(TransformerMixin, BaseEstimator):
+class DerivedColumns(FrameTransformer):
     """Append user-declared float columns computed from the existing ones.
 
     Parameters
@@ -258,15 +257,6 @@ class DerivedColumns(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "derived_names_")
         names = input_names(self, input_features)
         return np.asarray(names + self.derived_names_, dtype=object)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        # The output is a DataFrame with per-column dtypes, not an array of X's dtype.
-        tags.transformer_tags.preserves_dtype = []
-        return tags
 
 
 def _check_names(expression: str, name: str, tree: ast.expr, available: list[str]) -> None:

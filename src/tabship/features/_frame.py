@@ -13,7 +13,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, validate_data
+
+
+class FrameTransformer(TransformerMixin, BaseEstimator):
+    """Base of tabship's transformers: any columns in (NaN and text too), a DataFrame out."""
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        # The output is a DataFrame with per-column dtypes, not an array of X's dtype.
+        tags.transformer_tags.preserves_dtype = []
+        return tags
 
 
 def as_frame(estimator: Any, X: Any, *, reset: bool) -> pd.DataFrame:
