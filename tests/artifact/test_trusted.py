@@ -176,3 +176,92 @@ def test_load_reports_a_pipeline_that_cannot_be_rebuilt(model_dir, ridge_pipelin
         ArtifactFormatError, match="its pipeline cannot be rebuilt.*JSONDecodeError"
     ):
         artifact.load(model_dir)
+
+
+# Every preprocessing kind tabship builds, with the model families search fits on it,
+# on real tables that exercise high-cardinality (target-encoded) and native categoricals.
+TABSHIP_DATASETS = {
+    "college_scorecard": (
+        "EARN_MDN_5YR",
+        {"drop": ["UNITID"], "roles": {"CIPCODE": "categorical"}},
+    ),
+    "adult": ("income", {}),
+    "drug200": ("Drug", {}),
+}
+
+
+def _families(kind, regression):
+    if kind == "linear":
+        if regression:
+            return [
+                Ridge(),
+                TransformedTargetRegressor(Ridge(), func=np.log1p, inverse_func=np.expm1),
+            ]
+        return [LogisticRegression(max_iter=200)]
+    if kind == "tree":
+        suffix = "Regressor" if regression else "Classifier"
+        ensemble = importlib.import_module("sklearn.ensemble")
+        trees = [
+            getattr(ensemble, f"{f}{suffix}")(**SMALL_TREES) for f in ("RandomForest", "ExtraTrees")
+        ]
+        return [
+            *trees,
+            DecisionTreeRegressor(max_depth=3)
+            if regression
+            else DecisionTreeClassifier(max_depth=3),
+        ]
+    hgb = "HistGradientBoostingRegressor" if regression else "HistGradientBoostingClassifier"
+    native_hgb = getattr(importlib.import_module("sklearn.ensemble"), hgb)
+    lgbm = LGBMRegressor(**LGBM) if regression else LGBMClassifier(**LGBM)
+    return [lgbm, native_hgb(max_iter=5, categorical_features="from_dtype")]
+
+
+@pytest.fixture(scope="module")
+def tabship_tables():
+    """Real tables with their inferred schemas (600 rows each keeps this fast)."""
+    import warnings
+
+    from tabship.data import infer_schema, prepare_target, read_table
+    from tabship.errors import TabshipWarning
+    from tests.conftest import dataset_path
+
+    tables = {}
+    for name, (target, options) in TABSHIP_DATASETS.items():
+        frame = read_table(dataset_path(f"{name}.csv")).head(600)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TabshipWarning)
+            schema = infer_schema(frame, target, **options)
+        X, y, _ = prepare_target(frame, target, schema.task)
+        tables[name] = (schema, X, y)
+    return tables
+
+
+@pytest.mark.parametrize("kind", ["linear", "tree", "native"])
+@pytest.mark.parametrize("dataset", sorted(TABSHIP_DATASETS))
+def test_tabship_pipelines_hold_only_trusted_types(dataset, kind, tabship_tables):
+    from tabship.features import build_preprocessor
+
+    schema, X, y = tabship_tables[dataset]
+    for model in _families(kind, schema.task == "regression"):
+        fitted = make_pipeline(build_preprocessor(schema, kind), model).fit(X, y)
+        assert untrusted_types(skops.io.dumps(fitted)) == [], type(model).__name__
+
+
+def test_tabship_voting_ensemble_saves_and_loads(tabship_tables, tmp_path, save_model):
+    """The search's ensemble (voting over whole pipelines) round-trips through save/load."""
+    from tabship.features import build_preprocessor
+
+    schema, X, y = tabship_tables["drug200"]
+    members = [
+        ("linear", make_pipeline(build_preprocessor(schema, "linear"), LogisticRegression())),
+        ("native", make_pipeline(build_preprocessor(schema, "native"), LGBMClassifier(**LGBM))),
+    ]
+    fitted = VotingClassifier(members, voting="soft").fit(X, y)
+    path = save_model(tmp_path / "drug", pipeline=fitted, schema=schema)
+    loaded = artifact.load(path)
+    np.testing.assert_allclose(loaded.pipeline.predict_proba(X), fitted.predict_proba(X))
+    own = {
+        f"{c.__module__}.{c.__qualname__}"
+        for c in __import__("tabship.features").features.FEATURE_TRANSFORMERS
+    }
+    assert own <= set(artifact.trusted_types())

@@ -31,6 +31,9 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "functools.partial",
     "sklearn.utils.validation.check_array",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    # TargetEncoder (high-cardinality categoricals) keeps its cross-fitting splitter.
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
     # Decision trees, forests, extra trees.
     "sklearn.tree._tree.Tree",
     # Voting and stacking ensembles keep their members in a Bunch.
@@ -45,10 +48,7 @@ def trusted_types() -> tuple[str, ...]:
     ``tabship.features`` is imported here, on first use, rather than at module level so
     that importing the artifact package stays cheap.
     """
-    try:
-        from tabship.features import FEATURE_TRANSFORMERS
-    except ImportError:  # TODO(features): drop once tabship.features exports the list
-        FEATURE_TRANSFORMERS = ()
+    from tabship.features import FEATURE_TRANSFORMERS
 
     own = tuple(f"{cls.__module__}.{cls.__qualname__}" for cls in FEATURE_TRANSFORMERS)
     return TRUSTED_TYPES + own
