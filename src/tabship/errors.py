@@ -15,6 +15,7 @@ structured fields so that all three doors say the same thing::
     │   ├── DerivedColumnError                 a --derive expression we cannot accept
     │   └── ValidationError                    records that do not match the schema (HTTP 422)
     ├── OptionError (ValueError)               a bad option value, exit 2
+    ├── TaskError (ValueError)                 asked what the model's task cannot give
     ├── ArtifactError                          a model folder/file we cannot load, exit 3
     │   ├── TamperedArtifactError              a sha256 does not match
     │   ├── ArtifactFormatError                unknown format version or malformed file
@@ -48,6 +49,7 @@ __all__ = [
     "TabshipWarning",
     "TamperedArtifactError",
     "TargetError",
+    "TaskError",
     "TooFewRowsError",
     "UntrustedTypeError",
     "ValidationError",
@@ -222,4 +224,17 @@ class RemoteError(TabshipError, ConnectionError):
         super().__init__(
             f"The server '{url}' {problem}.",
             hint="Check the URL, that the server is running (GET /health), and the API key.",
+        )
+
+
+class TaskError(TabshipError, ValueError):
+    """The model's task cannot give what was asked (probabilities from a regression)."""
+
+    exit_code = 2
+
+    def __init__(self, operation: str, task: str, *, hint: str | None = None) -> None:
+        self.operation = operation
+        self.task = task
+        super().__init__(
+            f"'{operation}' needs a classification model; this model does {task}.", hint=hint
         )
