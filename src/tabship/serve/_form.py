@@ -125,7 +125,7 @@ def _form_field(field: Field, index: int, value: str, error: str | None) -> Form
     if field.role in ("categorical", "boolean"):
         options = sort_options(field.categories or [])
         base["value"] = _matching_option(value, options)
-        hint = f"{len(options)} choices" if len(options) > 2 else ""
+        hint = f"{len(options)} choices" if len(options) > 10 else ""
         return FormField(kind="select", options=options, hint=hint, **base)
     if field.role == "numeric":
         low, high = field.minimum, field.maximum

@@ -120,6 +120,12 @@ def _target_histogram(
     if not histogram:
         return
     edges, counts = histogram["edges"], histogram["counts"]
+    quantiles = summary.get("quantiles") or {}
+    if {"p25", "p50", "p75"} <= set(quantiles):
+        view.confidence = (
+            f"Training median {format_number(quantiles['p50'])}; middle half "
+            f"{format_number(quantiles['p25'])} to {format_number(quantiles['p75'])}"
+        )
     view.distribution_title = f"Where this prediction sits among the training {target} values"
     below = share_below(edges, counts, prediction)
     view.distribution_caption = (
