@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -30,21 +30,23 @@ _OTHER_DELIMITERS = (";", "\t", "|", ",")
 
 def parse_csv(raw: bytes, schema: Schema, sep: str = ",") -> pd.DataFrame:
     """The uploaded table as text cells, after checking it can be scored at all."""
+    sep = _separator(sep)
     text = _decode(raw)
     header = _header(text, sep)
     _check_delimiter(header, text, schema, sep)
     _check_columns(header, schema)
     try:
-        return pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
+        frame = pd.read_csv(
+            io.StringIO(text, newline=None),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
         )
-    except (pd.errors.ParserError, csv.Error) as err:
-        reject(
-            ["body"],
-            f"The CSV file is malformed: {err}. Fix that line and upload again.",
-            "csv_malformed",
-            None,
-        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as err:
+        _malformed(err)
+    frame.columns = [str(name).strip() for name in frame.columns]
+    return frame
 
 
 def scored_csv(model: Any, frame: pd.DataFrame, on_scored: Any = None) -> Iterator[str]:
@@ -106,6 +108,21 @@ def _output_names(columns: pd.Index) -> dict[str, str]:
     }
 
 
+def _separator(sep: str) -> str:
+    """The ``?sep=`` parameter as one character (``\\t`` spelled out means a tab)."""
+    sep = "\t" if sep in ("\\t", "tab") else sep
+    if len(sep) != 1 or sep in '"\r\n' or sep.isalnum():
+        reject(
+            ["query", "sep"],
+            f"The 'sep' parameter must be one separator character such as ',' ';' or tab. "
+            f"Got {sep!r}.",
+            "csv_separator",
+            sep,
+            expected="one character",
+        )
+    return sep
+
+
 def _decode(raw: bytes) -> str:
     if raw[:2] == b"\x1f\x8b":
         reject(
@@ -138,15 +155,27 @@ def _decode(raw: bytes) -> str:
 
 
 def _header(text: str, sep: str) -> list[str]:
-    first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
-    if not first.strip():
+    try:
+        first = next(csv.reader(io.StringIO(text.lstrip("\r\n"), newline=None), delimiter=sep), [])
+    except csv.Error as err:
+        _malformed(err)
+    if not any(name.strip() for name in first):
         reject(
             ["body"],
             "The CSV file is empty. Upload a header row and at least one row.",
             "csv_empty",
             None,
         )
-    return [name.strip() for name in next(csv.reader([first], delimiter=sep))]
+    return [name.strip() for name in first]
+
+
+def _malformed(err: Exception) -> NoReturn:
+    reject(
+        ["body"],
+        f"The CSV file is malformed: {err}. Fix that line and upload again.",
+        "csv_malformed",
+        None,
+    )
 
 
 def _check_delimiter(header: list[str], text: str, schema: Schema, sep: str) -> None:

@@ -7,6 +7,7 @@ hung process but only sends traffic to a ready one. None of them needs the API k
 
 from __future__ import annotations
 
+import os
 import platform
 from typing import Any
 
@@ -53,6 +54,8 @@ async def metadata(request: Request) -> JSONResponse:
         "manifest": model.manifest,
         "model_load_seconds": request.app.state.load_seconds,
         "python_version": platform.python_version(),
+        # Threads each worker's estimator may use (tabship serve sets 1, see cli/serve.py).
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
     return JSONResponse(json_safe(body, nonfinite=None))
 
