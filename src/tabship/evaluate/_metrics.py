@@ -162,6 +162,7 @@ def _balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
     """Balanced accuracy without sklearn's warning for a predicted class absent from y."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        warnings.filterwarnings("ignore", message="A single label was found")
         return float(skm.balanced_accuracy_score(y, pred))
 
 

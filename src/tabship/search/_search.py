@@ -248,8 +248,9 @@ def _screen(
         estimate = 0.0 if reference is None else candidate.relative_cost * reference
         started = time.perf_counter()
         result = cross_validate(
-            cv, candidate.kind, candidate.build, deadline, first_fold_estimate=estimate
-        )
+            cv, candidate.kind, candidate.build, deadline,
+            first_fold_estimate=estimate, force=not rows,
+        )  # fmt: skip
         if result is None:
             say(f"skipped {candidate.name}: not enough time left")
             continue
@@ -272,7 +273,12 @@ def _tune(
     skewed = cv.task == "regression" and is_skewed_positive(cv.y)
     fold_seconds = {r.family: r.cv.model_seconds for r in rows}
     families = [
-        (lightgbm_family(cv.task, n, skewed=skewed, seed=seed, n_jobs=threads), "lightgbm"),
+        (
+            lightgbm_family(
+                cv.task, n, classes=cv.classes, skewed=skewed, seed=seed, n_jobs=threads
+            ),
+            "lightgbm",
+        ),
         (hgb_family(cv.task, n, skewed=skewed, seed=seed), "hist_gradient_boosting"),
     ]
     tuned: list[_Row] = []

@@ -26,7 +26,7 @@ from tabship.search._cv import CVData, CVResult, fit_quietly
 
 __all__ = ["TunedResult", "hgb_family", "lightgbm_family", "tune"]
 
-_MAX_ROUNDS = 3000
+_MAX_ROUNDS = 2000
 
 
 @dataclass
@@ -132,6 +132,9 @@ def _run_trial(
     rounds: list[int] = []
     fit_total = predict_total = model_total = 0.0
     fold_estimate = _trial_estimate(durations, first_trial_estimate) / cv.n_folds
+    # A configuration that trains far longer than the typical one (a tiny learning rate
+    # crawling towards a separable optimum) is cut and pruned: it would starve the rest.
+    fold_cap = max(1.0, 4.0 * fold_estimate) if durations else float("inf")
     seen: list[np.ndarray] = []
     for i, (train, val) in enumerate(cv.splits):
         if not deadline.allows(fold_estimate):
@@ -139,7 +142,7 @@ def _run_trial(
         Xt_train, Xt_val, prep_fit, prep_val = cv.fold(fam.kind, i)
         started = time.perf_counter()
         pred, n_rounds, timed_out, fit_seconds = _timed_fold(
-            fam, params, Xt_train, cv.y[train], Xt_val, cv.y[val], deadline, cv
+            fam, params, Xt_train, cv.y[train], Xt_val, cv.y[val], (deadline, fold_cap), cv
         )
         if timed_out:
             return None
@@ -171,11 +174,11 @@ def _timed_fold(
     y_train: np.ndarray,
     X_val: Any,
     y_val: np.ndarray,
-    deadline: Deadline,
+    limits: tuple[Deadline, float],
     cv: CVData,
 ) -> tuple[np.ndarray, int, bool, float]:
     started = time.perf_counter()
-    model, n_rounds, timed_out = fam.fit_predict(params, X_train, y_train, X_val, y_val, deadline)
+    model, n_rounds, timed_out = fam.fit_predict(params, X_train, y_train, X_val, y_val, limits)
     fit_seconds = time.perf_counter() - started
     if timed_out:
         return np.empty(0), 0, True, fit_seconds
@@ -185,8 +188,13 @@ def _timed_fold(
 # --- LightGBM -------------------------------------------------------------------------
 
 
-def lightgbm_family(task: str, n_rows: int, *, skewed: bool, seed: int, n_jobs: int) -> Family:
-    """LightGBM's space: leaves, learning rate, leaf size, row/column sampling, penalties."""
+def lightgbm_family(
+    task: str, n_rows: int, *, classes: Any, skewed: bool, seed: int, n_jobs: int
+) -> Family:
+    """LightGBM's space: leaves, learning rate, leaf size, row/column sampling, penalties.
+
+    ``classes`` are the sorted labels of a classification target (None for regression).
+    """
     max_leaves = int(np.clip(n_rows // 8, 8, 256))
     max_child = int(np.clip(n_rows // 20, 5, 100))
 
@@ -213,7 +221,7 @@ def lightgbm_family(task: str, n_rows: int, *, skewed: bool, seed: int, n_jobs: 
         )
         return log_target(model) if use_log else model
 
-    def fit_predict(params, X_train, y_train, X_val, y_val, deadline):  # type: ignore[no-untyped-def]
+    def fit_predict(params, X_train, y_train, X_val, y_val, limits):  # type: ignore[no-untyped-def]
         import lightgbm as lgb
 
         p = dict(params)
@@ -222,14 +230,18 @@ def lightgbm_family(task: str, n_rows: int, *, skewed: bool, seed: int, n_jobs: 
             task, {**p, "n_estimators": _MAX_ROUNDS, "subsample_freq": 1}, seed=seed, n_jobs=n_jobs
         )
         y_fit, y_eval = (np.log1p(y_train), np.log1p(y_val)) if use_log else (y_train, y_val)
-        patience = int(np.clip(3.0 / p["learning_rate"], 30, 100))
-        stopped = _DeadlineStop(deadline)
+        if classes is not None:  # LightGBM does not encode text labels of an eval set
+            y_fit, y_eval = np.searchsorted(classes, y_train), np.searchsorted(classes, y_val)
+        patience = int(np.clip(2.0 / p["learning_rate"], 20, 60))
+        # On separable classes the log loss creeps towards 0 for thousands of rounds.
+        min_delta = 0.0 if task == "regression" else 1e-3
+        stopped = _DeadlineStop(*limits)
         model.fit(
             X_train,
             y_fit,
             eval_X=(X_val,),
             eval_y=(y_eval,),
-            callbacks=[lgb.early_stopping(patience, verbose=False), stopped],
+            callbacks=[lgb.early_stopping(patience, verbose=False, min_delta=min_delta), stopped],
         )
         n_rounds = int(model.best_iteration_ or model.n_estimators)
         return _predictor(model, use_log), n_rounds, stopped.fired
@@ -248,18 +260,19 @@ def lightgbm_family(task: str, n_rows: int, *, skewed: bool, seed: int, n_jobs: 
 
 
 class _DeadlineStop:
-    """A LightGBM callback that ends training at the deadline and remembers it did."""
+    """A LightGBM callback ending training at the deadline or after ``cap`` seconds."""
 
     order = 40
 
-    def __init__(self, deadline: Deadline) -> None:
+    def __init__(self, deadline: Deadline, cap: float) -> None:
         self.deadline = deadline
+        self.stop_at = time.perf_counter() + cap
         self.fired = False
 
     def __call__(self, env: Any) -> None:
         import lightgbm as lgb
 
-        if self.deadline.remaining() <= 0:
+        if self.deadline.remaining() <= 0 or time.perf_counter() > self.stop_at:
             self.fired = True
             raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
 
@@ -268,6 +281,10 @@ def _predictor(model: Any, use_log: bool) -> Callable[[CVData, Any], np.ndarray]
     def predict(cv: CVData, X: Any) -> np.ndarray:
         if use_log:
             return np.expm1(np.asarray(model.predict(X), dtype=float))
+        if cv.classes is not None and np.issubdtype(np.asarray(model.classes_).dtype, np.integer):
+            proba = np.zeros((len(X), len(cv.classes)))
+            proba[:, model.classes_] = model.predict_proba(X)
+            return proba
         return cv.prediction(model, X)
 
     return predict
@@ -309,7 +326,8 @@ def hgb_family(task: str, n_rows: int, *, skewed: bool, seed: int) -> Family:
         model, use_log = model_of(params, max_iter=rounds, early_stopping=False)
         return log_target(model) if use_log else model
 
-    def fit_predict(params, X_train, y_train, X_val, y_val, deadline):  # type: ignore[no-untyped-def]
+    def fit_predict(params, X_train, y_train, X_val, y_val, limits):  # type: ignore[no-untyped-def]
+        deadline, _ = limits  # a HistGradientBoosting fit cannot be cut short
         model, use_log = model_of(
             params, max_iter=1000, early_stopping=True, n_iter_no_change=20, scoring="loss"
         )

@@ -1,0 +1,50 @@
+"""Permutation importance on raw columns, sorted by importance."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.pipeline import Pipeline
+
+from tabship.data import infer_schema, prepare_target, read_table
+from tabship.evaluate import feature_importance
+from tabship.features import build_preprocessor
+from tests.conftest import dataset_path
+
+
+def fitted(name: str, target: str, model) -> tuple[Pipeline, pd.DataFrame, pd.Series, str]:
+    frame = read_table(dataset_path(f"{name}.csv"))
+    schema = infer_schema(frame, target)
+    X, y, _ = prepare_target(frame, target, schema.task)
+    pipe = Pipeline([("prep", build_preprocessor(schema, "tree")), ("model", model)])
+    return pipe.fit(X, y), X, y, schema.task
+
+
+def test_feature_importance_ranks_raw_columns_by_importance():
+    model = RandomForestRegressor(n_estimators=30, random_state=0, n_jobs=1)
+    pipe, X, y, task = fitted("insurance", "charges", model)
+    table = feature_importance(pipe, X, y, task, n_repeats=3, max_rows=400)
+    assert list(table.columns) == ["feature", "importance", "std"]
+    assert sorted(table["feature"]) == sorted(X.columns)
+    assert table["importance"].is_monotonic_decreasing
+    assert table["feature"].iloc[0] == "smoker"  # not the alphabetically first column
+    assert (table["std"] >= 0).all()
+
+
+def test_feature_importance_multiclass_sample_missing_a_class():
+    model = RandomForestClassifier(n_estimators=20, random_state=0, n_jobs=1)
+    pipe, X, y, task = fitted("drug200", "Drug", model)
+    assert task == "multiclass"
+    rows = (y != "drugC").to_numpy()  # log loss must still know the model's five classes
+    table = feature_importance(pipe, X[rows], y[rows], task, n_repeats=2, seed=3)
+    assert table["feature"].iloc[0] == "Na_to_K"
+
+
+def test_feature_importance_is_reproducible_with_a_seed():
+    model = RandomForestRegressor(n_estimators=10, random_state=0, n_jobs=1)
+    pipe, X, y, task = fitted("insurance", "charges", model)
+    first = feature_importance(pipe, X, y, task, n_repeats=2, max_rows=200, seed=5)
+    second = feature_importance(pipe, X, y, task, n_repeats=2, max_rows=200, seed=5)
+    pd.testing.assert_frame_equal(first, second)
+    assert first["importance"].iloc[0] == pytest.approx(second["importance"].iloc[0])

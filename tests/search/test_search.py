@@ -1,0 +1,147 @@
+"""search() end to end on small real data: budget, leaderboard, best pipeline, errors."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from tabship.data import infer_schema, prepare_target, read_table
+from tabship.errors import OptionError, TooFewRowsError
+from tabship.search import SearchResult, search
+from tests.conftest import dataset_path
+
+BUDGET = 3.0
+
+
+def load(name: str, target: str) -> tuple[pd.DataFrame, pd.Series, object]:
+    frame = read_table(dataset_path(f"{name}.csv"))
+    schema = infer_schema(frame, target)
+    X, y, _ = prepare_target(frame, target, schema.task)
+    return X, y, schema
+
+
+def timed_search(X, y, schema, budget: float, **kwargs) -> tuple[SearchResult, float, list[str]]:
+    lines: list[str] = []
+    started = time.monotonic()
+    result = search(X, y, schema, time_budget=budget, progress=lines.append, **kwargs)
+    return result, time.monotonic() - started, lines
+
+
+@pytest.fixture(scope="module")
+def insurance():
+    return load("insurance", "charges")
+
+
+@pytest.fixture(scope="module")
+def drug200():
+    return load("drug200", "Drug")
+
+
+@pytest.fixture(scope="module")
+def insurance_search(insurance):
+    return timed_search(*insurance, BUDGET)
+
+
+@pytest.fixture(scope="module")
+def drug_search(drug200):
+    return timed_search(*drug200, BUDGET)
+
+
+def assert_within_budget(elapsed: float, budget: float) -> None:
+    assert elapsed <= budget * 1.15 + 0.5, f"search took {elapsed:.2f} s for a {budget} s budget"
+
+
+def test_search_regression_honours_the_budget(insurance_search):
+    result, elapsed, lines = insurance_search
+    assert_within_budget(elapsed, BUDGET)
+    assert lines and lines[-1].startswith("chose ")
+
+
+def test_search_leaderboard_columns_and_order(insurance_search):
+    result, _, _ = insurance_search
+    board = result.leaderboard
+    assert list(board.columns) == [
+        "model",
+        "family",
+        "cv_r2_mean",
+        "cv_r2_std",
+        "cv_rmse_mean",
+        "fit_seconds",
+        "predict_us_per_row",
+        "params",
+    ]
+    assert result.metric == "r2"
+    assert board["cv_r2_mean"].is_monotonic_decreasing
+    assert {"LightGBM", "Ridge"} <= set(board["model"])
+    assert board["model"].is_unique
+    assert board["cv_r2_mean"].iloc[0] > 0.7  # insurance is easy for trees
+    assert result.best_name in set(board["model"])
+
+
+def test_search_best_is_an_unfitted_pipeline_that_fits(insurance, insurance_search):
+    X, y, _ = insurance
+    result, _, _ = insurance_search
+    with pytest.raises(NotFittedError):
+        check_is_fitted(result.best)
+    fitted = clone(result.best).fit(X.iloc[:1000], y.iloc[:1000])
+    pred = fitted.predict(X.iloc[1000:])
+    assert pred.shape == (len(X) - 1000,)
+    assert np.corrcoef(pred, y.iloc[1000:])[0, 1] > 0.8
+    assert 0.7 < result.oof_score < 1.0
+
+
+def test_search_multiclass_ranks_by_log_loss(drug200, drug_search):
+    X, y, _ = drug200
+    result, elapsed, _ = drug_search
+    assert_within_budget(elapsed, BUDGET)
+    board = result.leaderboard
+    assert result.metric == "log_loss"
+    assert board["cv_log_loss_mean"].is_monotonic_increasing
+    assert "cv_accuracy_mean" in board.columns
+    assert board["cv_accuracy_mean"].iloc[0] > 0.9
+    fitted = clone(result.best).fit(X, y)
+    proba = fitted.predict_proba(X.iloc[:7])
+    assert proba.shape == (7, 5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.slow
+def test_search_is_reproducible_with_a_seed(drug200):
+    X, y, schema = drug200
+    first, _, _ = timed_search(X, y, schema, 2.0, seed=7)
+    second, _, _ = timed_search(X, y, schema, 2.0, seed=7)
+    screened = ~first.leaderboard["model"].str.contains(r"\(")
+    left = first.leaderboard[screened].set_index("model")["cv_log_loss_mean"]
+    right = second.leaderboard.set_index("model")["cv_log_loss_mean"]
+    assert "LightGBM" in left.index
+    pd.testing.assert_series_equal(left, right.loc[left.index])
+
+
+def test_search_rejects_a_non_positive_budget(insurance):
+    with pytest.raises(OptionError, match="'time_budget' must be a positive number"):
+        search(*insurance, time_budget=0)
+
+
+def test_search_rejects_fewer_than_two_folds(insurance):
+    with pytest.raises(OptionError, match="'folds' must be a whole number of at least 2"):
+        search(*insurance, time_budget=1, folds=1)
+
+
+def test_search_rejects_a_class_with_one_row(drug200):
+    X, y, schema = drug200
+    y = y.copy()
+    y.iloc[0] = "drugZ"
+    with pytest.raises(TooFewRowsError, match="class with 1 row"):
+        search(X, y, schema, time_budget=1)
+
+
+def test_search_rejects_too_few_rows(insurance):
+    X, y, schema = insurance
+    with pytest.raises(TooFewRowsError, match="too few for 5 folds"):
+        search(X.iloc[:6], y.iloc[:6], schema, time_budget=1)
