@@ -48,3 +48,27 @@ def test_feature_importance_is_reproducible_with_a_seed():
     second = feature_importance(pipe, X, y, task, n_repeats=2, max_rows=200, seed=5)
     pd.testing.assert_frame_equal(first, second)
     assert first["importance"].iloc[0] == pytest.approx(second["importance"].iloc[0])
+
+
+def test_feature_importance_uses_fewer_rows_when_time_is_short():
+    class CountingPipeline:
+        """A fitted pipeline stand-in that records how many rows each prediction saw."""
+
+        def __init__(self, pipe: Pipeline) -> None:
+            self.pipe = pipe
+            self.rows: list[int] = []
+
+        def fit(self, X, y):  # permutation_importance never refits; sklearn checks it exists
+            return self
+
+        def predict(self, X):
+            self.rows.append(len(X))
+            return self.pipe.predict(X)
+
+    model = RandomForestRegressor(n_estimators=10, random_state=0, n_jobs=1)
+    pipe, X, y, task = fitted("insurance", "charges", model)
+    counting = CountingPipeline(pipe)
+    table = feature_importance(counting, X, y, task, n_repeats=2, max_seconds=1e-6)
+    assert len(table) == X.shape[1]
+    assert counting.rows[0] == len(X)  # the timing call
+    assert set(counting.rows[1:]) == {200}

@@ -78,7 +78,11 @@ def test_search_leaderboard_columns_and_order(insurance_search):
     ]
     assert result.metric == "r2"
     assert board["cv_r2_mean"].is_monotonic_decreasing
-    assert {"LightGBM", "Ridge"} <= set(board["model"])
+    assert "LightGBM" in set(board["model"])  # always screened first; others if time allows
+    assert set(board["family"]) <= {
+        "lightgbm", "linear", "decision_tree", "hist_gradient_boosting", "extra_trees",
+        "random_forest", "ensemble",
+    }  # fmt: skip
     assert board["model"].is_unique
     assert board["cv_r2_mean"].iloc[0] > 0.7  # insurance is easy for trees
     assert result.best_name in set(board["model"])

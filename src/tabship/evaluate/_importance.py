@@ -8,6 +8,7 @@ tutorial we replace did, says nothing about the model.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,9 @@ import pandas as pd
 
 from tabship.evaluate._metrics import PRIMARY_METRIC, metric_value
 
-__all__ = ["feature_importance"]
+__all__ = ["IMPORTANCE_MAX_SECONDS", "feature_importance"]
+
+IMPORTANCE_MAX_SECONDS = 8.0
 
 
 def feature_importance(
@@ -27,6 +30,7 @@ def feature_importance(
     seed: int = 42,
     n_repeats: int = 5,
     max_rows: int = 5000,
+    max_seconds: float | None = IMPORTANCE_MAX_SECONDS,
 ) -> pd.DataFrame:
     """Permutation importance of every raw column of ``X`` for a fitted ``pipeline``.
 
@@ -41,6 +45,10 @@ def feature_importance(
         Chooses the primary metric (r2, roc_auc, log_loss) whose drop is measured.
     seed, n_repeats : int
         Shuffles per column and their seed.
+    max_seconds : float or None
+        Time allowed for the measurement: when one prediction of the sample, repeated
+        for every shuffle, would take longer, fewer rows (at least 200) are used. It keeps
+        a slow pipeline on wide data from eating the caller's time budget.
 
     Returns
     -------
@@ -50,7 +58,12 @@ def feature_importance(
     """
     from sklearn.inspection import permutation_importance
 
-    X_used, y_used = _sample(X, pd.Series(np.asarray(y), index=X.index), max_rows, seed)
+    y_series = pd.Series(np.asarray(y), index=X.index)
+    X_used, y_used = _sample(X, y_series, max_rows, seed)
+    if max_seconds is not None:
+        rows = _affordable_rows(pipeline, X_used, n_calls=X.shape[1] * n_repeats + 1,
+                                max_seconds=max_seconds)  # fmt: skip
+        X_used, y_used = _sample(X_used, y_used, rows, seed)
     result = permutation_importance(
         pipeline,
         X_used,
@@ -70,6 +83,16 @@ def feature_importance(
     return table.sort_values(
         ["importance", "feature"], ascending=[False, True], kind="stable"
     ).reset_index(drop=True)
+
+
+def _affordable_rows(pipeline: Any, X: pd.DataFrame, *, n_calls: int, max_seconds: float) -> int:
+    """How many rows let ``n_calls`` predictions finish in ``max_seconds`` (timed once)."""
+    started = time.perf_counter()
+    pipeline.predict(X)
+    per_call = time.perf_counter() - started
+    if per_call * n_calls <= max_seconds:
+        return len(X)
+    return max(200, int(len(X) * max_seconds / (per_call * n_calls)))
 
 
 def _primary_scorer(task: str) -> Any:

@@ -51,7 +51,7 @@ def metric_value(
         return float(_REGRESSION[metric](y, pred))
     if classes is None:
         raise ValueError(f"The metric '{metric}' needs the classes of the probabilities.")
-    labels = np.asarray(classes, dtype=object)
+    labels = np.asarray(list(classes))
     if metric == "log_loss":
         return float(skm.log_loss(y, pred, labels=list(labels)))
     if metric == "roc_auc":
@@ -101,7 +101,7 @@ def score(
     if proba is not None:
         p = np.asarray(proba, dtype=float)
         result["log_loss"] = _finite(skm.log_loss(y, p, labels=labels))
-        result["roc_auc"] = _finite(_roc_auc(y, p, np.asarray(labels, dtype=object)))
+        result["roc_auc"] = _finite(_roc_auc(y, p, np.asarray(labels)))
     matrix = skm.confusion_matrix(y, pred, labels=labels)
     result["confusion_matrix"] = matrix.tolist()
     result["labels"] = list(labels)
@@ -127,13 +127,27 @@ def _roc_auc(y: np.ndarray, proba: np.ndarray, labels: np.ndarray) -> float:
         if positive.all() or not positive.any():
             return float("nan")
         column = proba[:, 1] if proba.ndim == 2 else proba
-        return float(skm.roc_auc_score(positive, column))
+        return _binary_auc(positive, column)
     per_class = [
-        skm.roc_auc_score(y == label, proba[:, i])
+        _binary_auc(y == label, proba[:, i])
         for i, label in enumerate(labels)
         if 0 < np.sum(y == label) < len(y)
     ]
     return float(np.mean(per_class)) if per_class else float("nan")
+
+
+def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic (ties count half), as sklearn computes it.
+
+    The search scores thousands of blends while ensembling; this is several times faster
+    than ``roc_auc_score`` and gives the same number.
+    """
+    from scipy.stats import rankdata
+
+    ranks = rankdata(scores)
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _as_labels(values: Any) -> np.ndarray:

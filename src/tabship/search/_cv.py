@@ -61,6 +61,10 @@ class CVData:
         self.task = task
         self.metric = PRIMARY_METRIC[task]
         self.classes = None if task == "regression" else np.unique(y)
+        # Metrics on integer codes: sklearn is many times slower on text labels, and the
+        # ensemble step scores thousands of blends.
+        self._codes = y if self.classes is None else np.searchsorted(self.classes, y)
+        self._code_classes = None if self.classes is None else np.arange(len(self.classes))
         self._make_prep = make_prep
         splitter = (
             KFold(folds, shuffle=True, random_state=seed)
@@ -109,8 +113,8 @@ class CVData:
     def score(self, metric: str, oof: np.ndarray, rows: np.ndarray | None = None) -> float:
         """``metric`` of ``oof`` on ``rows`` (all rows by default)."""
         if rows is None:
-            return metric_value(metric, self.y, oof, classes=self.classes)
-        return metric_value(metric, self.y[rows], oof[rows], classes=self.classes)
+            return metric_value(metric, self._codes, oof, classes=self._code_classes)
+        return metric_value(metric, self._codes[rows], oof[rows], classes=self._code_classes)
 
     def fold_scores(self, metric: str, oof: np.ndarray) -> list[float]:
         return [self.score(metric, oof, val) for _, val in self.splits]

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tabship.errors import OptionError, TooFewRowsError
-from tabship.evaluate import greater_is_better
+from tabship.evaluate import IMPORTANCE_MAX_SECONDS, greater_is_better
 from tabship.search._budget import Deadline
 from tabship.search._candidates import (
     Candidate,
@@ -43,6 +43,7 @@ Progress = Callable[[str], None]
 _SCREENING_SHARE = 0.45
 _LIGHTGBM_TUNING_SHARE = 0.7
 _ENSEMBLE_SIZE = 5
+_ENSEMBLE_MIN_GAIN = 1e-4
 
 
 @dataclass
@@ -83,6 +84,10 @@ class _Row:
     params: dict[str, Any]
     cv: CVResult
     members: list[tuple[_Row, int]] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+
+    def mean(self) -> float:
+        return float(np.mean(self.scores))
 
 
 def search(
@@ -258,7 +263,7 @@ def _screen(
             reference = (time.perf_counter() - started) / cv.n_folds
         row = _Row(
             candidate.name, candidate.family, candidate.kind, candidate.build,
-            dict(candidate.params), result,
+            dict(candidate.params), result, scores=cv.fold_scores(cv.metric, result.oof),
         )  # fmt: skip
         rows.append(row)
         say(_describe(cv, row))
@@ -272,11 +277,20 @@ def _tune(
     n = len(cv.y)
     skewed = cv.task == "regression" and is_skewed_positive(cv.y)
     fold_seconds = {r.family: r.cv.model_seconds for r in rows}
+    lr_min = _smallest_learning_rate(
+        deadline.remaining(), cv.n_folds * fold_seconds.get("lightgbm", 0)
+    )
     families = [
         (
             lightgbm_family(
-                cv.task, n, classes=cv.classes, skewed=skewed, seed=seed, n_jobs=threads
-            ),
+                cv.task,
+                n,
+                classes=cv.classes,
+                skewed=skewed,
+                seed=seed,
+                n_jobs=threads,
+                lr_min=lr_min,
+            ),  # fmt: skip
             "lightgbm",
         ),
         (hgb_family(cv.task, n, skewed=skewed, seed=seed), "hist_gradient_boosting"),
@@ -297,10 +311,25 @@ def _tune(
         trials[fam.name] = 0 if result is None else result.n_trials
         if result is None:
             continue
-        row = _Row(result.name, result.family, result.kind, result.build, result.params, result.cv)
+        row = _Row(
+            result.name, result.family, result.kind, result.build, result.params, result.cv,
+            scores=cv.fold_scores(cv.metric, result.cv.oof),
+        )  # fmt: skip
         tuned.append(row)
         say(_describe(cv, row) + f" after {result.n_trials} trials")
     return tuned, trials
+
+
+def _smallest_learning_rate(tuning_seconds: float, default_trial_seconds: float) -> float:
+    """The lowest learning rate worth trying when about 15 trials should fit.
+
+    A trial at learning rate ``lr`` needs roughly ``0.15 / lr`` times the rounds (and
+    time) of default LightGBM (100 rounds at 0.1) before early stopping ends it.
+    """
+    if default_trial_seconds <= 0:
+        return 0.01
+    trials_of_default = tuning_seconds / default_trial_seconds
+    return float(np.clip(2.25 / max(trials_of_default, 1e-9), 0.01, 0.1))
 
 
 def _ensemble_row(cv: CVData, rows: list[_Row], say: Progress) -> _Row | None:
@@ -315,11 +344,9 @@ def _ensemble_row(cv: CVData, rows: list[_Row], say: Progress) -> _Row | None:
         return None
     total = sum(c for _, c in members)
     blend = sum(c * r.cv.oof for r, c in members) / total
-    better = cv.score(cv.metric, blend) > cv.score(cv.metric, ranked[0].cv.oof)
-    if better != greater_is_better(cv.metric) or np.isclose(
-        cv.score(cv.metric, blend), cv.score(cv.metric, ranked[0].cv.oof)
-    ):
-        return None
+    gain = cv.score(cv.metric, blend) - cv.score(cv.metric, ranked[0].cv.oof)
+    if (gain if greater_is_better(cv.metric) else -gain) < _ENSEMBLE_MIN_GAIN:
+        return None  # not worth a model several times slower to fit and to serve
     result = CVResult(
         oof=blend,
         fit_seconds=sum(r.cv.fit_seconds for r, _ in members),
@@ -328,26 +355,34 @@ def _ensemble_row(cv: CVData, rows: list[_Row], say: Progress) -> _Row | None:
     )
     name = "Ensemble (" + ", ".join(f"{r.name} x{c}" for r, c in members) + ")"
     row = _Row(name, "ensemble", None, lambda: None, {"weights": {r.name: c for r, c in members}},
-               result, members)  # fmt: skip
+               result, members, scores=cv.fold_scores(cv.metric, blend))  # fmt: skip
     say(_describe(cv, row))
     return row
 
 
 def _rank(cv: CVData, rows: list[_Row]) -> list[_Row]:
     sign = -1.0 if greater_is_better(cv.metric) else 1.0
-    return sorted(rows, key=lambda r: sign * float(np.mean(cv.fold_scores(cv.metric, r.cv.oof))))
+    return sorted(rows, key=lambda r: sign * r.mean())
 
 
 def _affordable(ranked: list[_Row], cv: CVData, n_features: int, time_budget: float) -> _Row:
-    """The best row whose work after the search (two refits, importance) fits the budget."""
-    allowed = max(2.0, 0.3 * time_budget)
+    """The best row whose work after the search (two refits, importance) fits the budget.
+
+    When even the cheapest row does not fit (the preprocessing dominates on wide or big
+    data), rows costing up to 1.5 times the cheapest stay eligible: the caller pays that
+    cost whichever row wins, so only the extra matters.
+    """
+    costs = [_after_search_seconds(row, cv, n_features) for row in ranked]
+    allowed = max(2.0, 0.3 * time_budget, 1.5 * min(costs))
+    return next(row for row, cost in zip(ranked, costs, strict=True) if cost <= allowed)
+
+
+def _after_search_seconds(row: _Row, cv: CVData, n_features: int) -> float:
+    """Two refits on all rows plus 5-repeat permutation importance on the test rows."""
+    refit = row.cv.fit_seconds * cv.n_folds / (cv.n_folds - 1)
     n_test = min(5000, len(cv.y) / 4)
-    for row in ranked:
-        refit = row.cv.fit_seconds * cv.n_folds / (cv.n_folds - 1)
-        importance = n_features * 5 * n_test * row.cv.predict_us_per_row / 1e6
-        if 2.25 * refit + importance <= allowed:
-            return row
-    return min(ranked, key=lambda r: r.cv.fit_seconds)
+    importance = n_features * 5 * n_test * row.cv.predict_us_per_row / 1e6
+    return 2.25 * refit + min(importance, IMPORTANCE_MAX_SECONDS)
 
 
 def _estimator(row: _Row, schema: Any) -> Any:
@@ -370,7 +405,7 @@ def _leaderboard(cv: CVData, rows: list[_Row]) -> pd.DataFrame:
     metric, second = cv.metric, secondary_metric(cv.task)
     records = []
     for row in rows:
-        scores = cv.fold_scores(metric, row.cv.oof)
+        scores = row.scores
         records.append(
             {
                 "model": row.name,
@@ -387,9 +422,8 @@ def _leaderboard(cv: CVData, rows: list[_Row]) -> pd.DataFrame:
 
 
 def _describe(cv: CVData, row: _Row) -> str:
-    scores = cv.fold_scores(cv.metric, row.cv.oof)
     return (
-        f"{row.name}: cv {cv.metric} {np.mean(scores):.4f} ± {np.std(scores):.4f} "
+        f"{row.name}: cv {cv.metric} {row.mean():.4f} ± {np.std(row.scores):.4f} "
         f"({row.cv.fit_seconds:.2f} s per fit)"
     )
 

@@ -189,18 +189,26 @@ def _timed_fold(
 
 
 def lightgbm_family(
-    task: str, n_rows: int, *, classes: Any, skewed: bool, seed: int, n_jobs: int
+    task: str,
+    n_rows: int,
+    *,
+    classes: Any,
+    skewed: bool,
+    seed: int,
+    n_jobs: int,
+    lr_min: float = 0.01,
 ) -> Family:
     """LightGBM's space: leaves, learning rate, leaf size, row/column sampling, penalties.
 
     ``classes`` are the sorted labels of a classification target (None for regression).
+    ``lr_min`` bounds the learning rate from below so that trials stay affordable.
     """
     max_leaves = int(np.clip(n_rows // 8, 8, 256))
     max_child = int(np.clip(n_rows // 20, 5, 100))
 
     def suggest(trial: Any) -> dict[str, Any]:
         params = {
-            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", lr_min, 0.3, log=True),
             "num_leaves": trial.suggest_int("num_leaves", 4, max_leaves, log=True),
             "min_child_samples": trial.suggest_int("min_child_samples", 2, max_child, log=True),
             "subsample": trial.suggest_float("subsample", 0.5, 1.0),
@@ -250,8 +258,8 @@ def lightgbm_family(
             "colsample_bytree", "reg_lambda", "reg_alpha", "cat_smooth")  # fmt: skip
     values = [  # LightGBM's defaults, then two settings that often do better
         (0.1, min(31, max_leaves), min(20, max_child), 1.0, 1.0, 1e-3, 1e-3, 10.0),
-        (0.05, min(15, max_leaves), min(10, max_child), 0.8, 0.7, 1.0, 1e-3, 10.0),
-        (0.05, 7, 5, 0.8, 0.8, 3.0, 1e-3, 5.0),
+        (max(0.05, lr_min), min(15, max_leaves), min(10, max_child), 0.8, 0.7, 1.0, 1e-3, 10.0),
+        (max(0.05, lr_min), 7, 5, 0.8, 0.8, 3.0, 1e-3, 5.0),
     ]
     starts = [dict(zip(keys, v, strict=True)) for v in values]
     if skewed:
