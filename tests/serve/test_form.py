@@ -102,3 +102,14 @@ def test_metric_caption_names_the_test_score_and_rows() -> None:
     assert metric_caption(regression, "regression") == "Test R²: 0.871 on 268 held-out rows"
     assert metric_caption({"holdout": {"accuracy": 0.975}}, "multiclass") == "Test accuracy: 0.975"
     assert metric_caption({}, "binary") == ""
+
+
+def test_optional_fields_say_what_an_empty_box_becomes() -> None:
+    schema = infer_schema(read_table(dataset_path("auto-mpg.csv")), "MPG")
+    fields = {f.name: f for f in form_fields(schema, {"Horsepower": ""})}
+    assert "Car Name" not in fields  # free text does not feed the model: not shown
+    power = fields["Horsepower"]
+    assert not power.required and power.value == ""
+    assert power.hint.endswith("Left empty, it counts as 94.")
+    assert fields["Cylinders"].options == ["3", "4", "5", "6", "8"]
+    assert fields["Model Year"].label == "Model Year" and not fields["Model Year"].show_name

@@ -10,6 +10,7 @@ from tabship.serve._plots import (
     class_distribution_svg,
     contribution_svg,
     format_number,
+    format_percent,
     nice_ticks,
     probability_svg,
     target_histogram_svg,
@@ -25,6 +26,11 @@ def parse(svg: str) -> ET.Element:
 
 def rects(root: ET.Element, cls: str) -> list[ET.Element]:
     return [r for r in root.iter("rect") if cls in r.get("class", "").split()]
+
+
+def num(element: ET.Element, name: str) -> float:
+    """A length attribute as a number (percentages of the chart width, or pixels)."""
+    return float(element.get(name).rstrip("%"))
 
 
 @pytest.mark.parametrize(
@@ -50,8 +56,8 @@ def test_probability_bars_escape_class_names_and_highlight_the_prediction() -> N
     assert labels[0] == EVIL  # most probable first, drawn as text
     highlighted = rects(root, "bar-hi")
     assert len(highlighted) == 1
-    widths = [float(r.get("width")) for r in rects(root, "bar")]
-    assert widths[0] == pytest.approx(3 * widths[1], rel=1e-2)
+    widths = [r.get("width") for r in rects(root, "bar")]
+    assert widths == ["75.00%", "25.00%"]
     assert "75.0%" in svg and root.get("role") == "img"
 
 
@@ -67,8 +73,8 @@ def test_histogram_marks_the_prediction_in_its_bin() -> None:
     marker = next(line for line in root.iter("line") if line.get("class") == "marker")
     bars = rects(root, "bar")
     middle = bars[1]
-    x = float(marker.get("x1"))
-    assert float(middle.get("x")) <= x <= float(middle.get("x")) + float(middle.get("width"))
+    x = num(marker, "x1")
+    assert num(middle, "x") <= x <= num(middle, "x") + num(middle, "width")
     assert "bar-hi" in middle.get("class")
     assert "This prediction: 15" in ET.tostring(root, encoding="unicode")
 
@@ -77,7 +83,7 @@ def test_histogram_widens_the_axis_for_a_prediction_outside_the_training_range()
     root = parse(target_histogram_svg([0, 10, 20], [3, 4], 40.0, "y"))
     marker = next(line for line in root.iter("line") if line.get("class") == "marker")
     last_bar = rects(root, "bar")[-1]
-    assert float(marker.get("x1")) > float(last_bar.get("x")) + float(last_bar.get("width"))
+    assert num(marker, "x1") > num(last_bar, "x") + num(last_bar, "width")
     assert not rects(root, "bar-hi")
 
 
@@ -90,12 +96,12 @@ def test_contributions_go_up_and_down_and_keep_the_largest() -> None:
     up, down = rects(root, "bar-up"), rects(root, "bar-down")
     assert len(up) + len(down) == 10
     assert len(up) == 5 and len(down) == 5
-    axis = float(next(line for line in root.iter("line")).get("x1"))
-    assert all(float(r.get("x")) == pytest.approx(axis) for r in up)
-    assert all(
-        float(r.get("x")) + float(r.get("width")) == pytest.approx(axis, abs=0.2) for r in down
-    )
-    values = [t.text for t in root.iter("text") if t.get("class") == "value"]
+    axis = num(next(line for line in root.iter("line")), "x1")
+    assert axis == 50.0
+    assert all(num(r, "x") == pytest.approx(axis) for r in up)
+    assert all(num(r, "x") + num(r, "width") == pytest.approx(axis) for r in down)
+    assert num(up[0], "width") == pytest.approx(50.0)  # the largest spans half the chart
+    values = [t.text for t in root.iter("text") if "value" in t.get("class")]
     assert values[:2] == ["+20", "−19"]
 
 
@@ -106,7 +112,7 @@ def test_probability_contributions_read_as_percentage_points() -> None:
     ]
     svg = contribution_svg(items, unit="pp")
     root = parse(svg)
-    values = [t.text for t in root.iter("text") if t.get("class") == "value"]
+    values = [t.text for t in root.iter("text") if "value" in t.get("class")]
     assert values == ["+42.0 pp", "0.0 pp"]
     assert EVIL not in svg
     assert "Na_to_K = 25.36" in [t.text for t in root.iter("text")]
@@ -121,3 +127,12 @@ def test_charts_link_nowhere() -> None:
     ]
     for chart in charts:
         assert "http" not in chart and "href" not in chart
+        assert "viewBox" not in chart  # text keeps its real size on a phone
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [(0.0, "0.0%"), (0.00001, "<0.1%"), (0.4567, "45.7%"), (0.99999, ">99.9%"), (1.0, "100.0%")],
+)
+def test_format_percent_never_rounds_a_chance_away(share: float, text: str) -> None:
+    assert format_percent(share) == text

@@ -126,7 +126,7 @@ def _form_field(field: Field, index: int, value: str, error: str | None) -> Form
         options = sort_options(field.categories or [])
         base["value"] = _matching_option(value, options)
         hint = f"{len(options)} choices" if len(options) > 10 else ""
-        return FormField(kind="select", options=options, hint=hint, **base)
+        return FormField(kind="select", options=options, hint=_hint(field, hint), **base)
     if field.role == "numeric":
         low, high = field.minimum, field.maximum
         seen = low is not None and high is not None
@@ -136,10 +136,20 @@ def _form_field(field: Field, index: int, value: str, error: str | None) -> Form
             minimum=value_text(low) if low is not None else None,
             maximum=value_text(high) if high is not None else None,
             step="1" if field.is_integer else "any",
-            hint=f"Seen in training: {value_text(low)} to {value_text(high)}" if seen else "",
+            hint=_hint(
+                field, f"Seen in training: {value_text(low)} to {value_text(high)}" if seen else ""
+            ),
             **base,
         )
-    return FormField(kind="text", options=[], hint="A date, e.g. 2024-01-31", **base)
+    return FormField(kind="text", options=[], hint=_hint(field, "A date, e.g. 2024-01-31"), **base)
+
+
+def _hint(field: Field, hint: str) -> str:
+    """The field's hint, plus what an empty optional field becomes."""
+    if field.required or field.default is None:
+        return hint
+    blank = f"Left empty, it counts as {value_text(field.default)}."
+    return f"{hint}. {blank}" if hint else blank
 
 
 def _matching_option(value: str, options: list[str]) -> str:

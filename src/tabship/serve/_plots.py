@@ -6,10 +6,13 @@ JavaScript plotting library from a CDN. Every piece of text that comes from the 
 (class names, field names, values) goes through ``Markup.format``, which HTML-escapes
 it: a category named ``<script>`` is drawn as text.
 
-Each chart scales to its container (``viewBox`` plus ``width="100%"``), carries a
-``<title>`` and an ``aria-label`` for screen readers, and takes its colours from CSS
-classes (``bar``, ``bar-hi``, ``bar-up``, ``bar-down``, ``marker``) styled in
-``static/tabship.css``.
+Horizontal positions are percentages of the chart's width and vertical ones are pixels,
+with no ``viewBox``: the chart stretches to its container while its text keeps its real
+size, so the labels stay readable on a 390-pixel phone as on a desktop (a scaled
+``viewBox`` would shrink them to a few pixels). Bar charts therefore put each label on
+its own line above its bar. Each chart carries a ``<title>`` and an ``aria-label`` for
+screen readers, and takes its colours from CSS classes (``bar``, ``bar-hi``, ``bar-up``,
+``bar-down``, ``marker``) styled in ``static/tabship.css``.
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ __all__ = [
     "class_distribution_svg",
     "contribution_svg",
     "format_number",
+    "format_percent",
     "nice_ticks",
     "probability_svg",
     "target_histogram_svg",
 ]
 
-WIDTH = 640
-ROW = 28  # height of one horizontal bar row
-CHAR = 7.0  # rough width of one character of 12px text, for laying out labels
+ROW = 40  # pixels per bar row: a label line, then the bar
+BAR = 12  # bar thickness in pixels
+MAX_LABEL = 48  # characters of a label before it is cut with an ellipsis
 MAX_CONTRIBUTIONS = 10
 
 
@@ -52,6 +56,15 @@ def format_number(value: float) -> str:
     return f"{number:.3e}"
 
 
+def format_percent(share: float) -> str:
+    """A probability as a percentage that never rounds a real chance to 0% or 100%."""
+    if 0 < share < 0.001:
+        return "<0.1%"
+    if 0.999 < share < 1:
+        return ">99.9%"
+    return f"{share:.1%}"
+
+
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round tick positions (1, 2, 2.5 or 5 times a power of ten) covering [low, high]."""
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
@@ -70,60 +83,54 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 def _svg(height: float, label: str, body: Markup) -> Markup:
     return Markup(
-        '<svg class="chart" viewBox="0 0 {w} {h}" width="100%" role="img" '
-        'aria-label="{label}" preserveAspectRatio="xMinYMin meet">'
+        '<svg class="chart" width="100%" height="{h}" role="img" aria-label="{label}">'
         "<title>{label}</title>{body}</svg>"
-    ).format(w=WIDTH, h=f"{height:g}", label=label, body=body)
+    ).format(h=f"{height:g}", label=label, body=body)
 
 
-def _label_width(labels: Sequence[str], cap: float = 220) -> float:
-    longest = max((len(text) for text in labels), default=4)
-    return min(cap, max(60.0, longest * CHAR + 16))
+def _pct(value: float) -> str:
+    return f"{value:.2f}%"
 
 
-def _shorten(text: str, width: float) -> str:
-    room = max(4, int(width / CHAR))
-    return text if len(text) <= room else text[: room - 1] + "…"
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def _row_text(y: float, label: str, value: str, *, value_class: str = "value") -> Markup:
+    """The line above a bar: its label on the left, its number on the right."""
+    return Markup(
+        '<text class="label" x="0" y="{y}">{label}</text>'
+        '<text class="{cls}" x="100%" y="{y}" text-anchor="end">{value}</text>'
+    ).format(y=f"{y + 13:g}", label=_shorten(label), cls=value_class, value=value)
 
 
 def _hbars(rows: Sequence[tuple[str, float, str, bool]], label: str, scale_max: float) -> Markup:
     """Horizontal bars: (label, value, value text, highlighted) per row, one row each."""
-    left = _label_width([r[0] for r in rows])
-    right = 84.0
-    span = WIDTH - left - right
     parts = []
     for i, (name, value, text, highlight) in enumerate(rows):
-        y = i * ROW + 4
-        width = 0.0 if scale_max <= 0 else max(0.0, value) / scale_max * span
+        y = i * ROW
+        share = 0.0 if scale_max <= 0 else min(1.0, max(0.0, value) / scale_max)
         parts.append(
             Markup(
-                '<g class="{cls}"><text class="label" x="{lx}" y="{ty}" text-anchor="end">'
-                "{name}</text>"
-                '<rect class="track" x="{x}" y="{y}" width="{span}" height="{h}" rx="3"/>'
-                '<rect class="bar{hi}" x="{x}" y="{y}" width="{bw}" height="{h}" rx="3"/>'
-                '<text class="value" x="{vx}" y="{ty}">{text}</text></g>'
+                '<g class="{cls}">{text}'
+                '<rect class="track" x="0" y="{by}" width="100%" height="{h}" rx="3"/>'
+                '<rect class="bar{hi}" x="0" y="{by}" width="{bw}" height="{h}" rx="3"/></g>'
             ).format(
                 cls="row row-hi" if highlight else "row",
-                lx=f"{left - 8:g}",
-                ty=f"{y + 14:g}",
-                name=_shorten(name, left - 8),
-                x=f"{left:g}",
-                y=f"{y:g}",
-                span=f"{span:g}",
-                h=ROW - 8,
+                text=_row_text(y, name, text),
+                by=f"{y + 19:g}",
+                h=BAR,
                 hi=" bar-hi" if highlight else "",
-                bw=f"{width:.1f}",
-                vx=f"{left + span + 8:g}",
-                text=text,
+                bw=_pct(share * 100),
             )
         )
-    return _svg(len(rows) * ROW + 4, label, Markup("").join(parts))
+    return _svg(len(rows) * ROW, label, Markup("").join(parts))
 
 
 def probability_svg(probabilities: Mapping[str, float], predicted: str) -> Markup:
     """One bar per class, most probable first, the predicted class highlighted."""
     ordered = sorted(probabilities.items(), key=lambda kv: (-kv[1], kv[0]))
-    rows = [(str(c), p, f"{p:.1%}", str(c) == str(predicted)) for c, p in ordered]
+    rows = [(str(c), p, format_percent(p), str(c) == str(predicted)) for c, p in ordered]
     return _hbars(rows, "Probability of each class", 1.0)
 
 
@@ -146,16 +153,16 @@ def target_histogram_svg(
     The axis widens to include a prediction outside the training range, so the marker is
     always drawn; the bin holding the prediction is highlighted.
     """
-    height, top, bottom, pad = 220.0, 30.0, 28.0, 16.0
+    height, top, bottom = 220.0, 30.0, 28.0
     low = min(float(edges[0]), prediction)
     high = max(float(edges[-1]), prediction)
     if high <= low:
         high = low + 1.0
-    span = WIDTH - 2 * pad
     plot_h = height - top - bottom
 
     def x_of(value: float) -> float:
-        return pad + (value - low) / (high - low) * span
+        """Percent of the width, with a 1% margin on each side."""
+        return 1.0 + (value - low) / (high - low) * 98.0
 
     tallest = max(counts) or 1
     parts = []
@@ -169,9 +176,9 @@ def target_histogram_svg(
                 "<title>{a} – {b}: {n} rows</title></rect>"
             ).format(
                 hi=" bar-hi" if inside else "",
-                x=f"{x0 + 0.5:.1f}",
+                x=_pct(x0),
                 y=f"{top + plot_h - h:.1f}",
-                w=f"{max(x1 - x0 - 1, 0.5):.1f}",
+                w=_pct(max((x1 - x0) * 0.9, 0.1)),
                 h=f"{h:.1f}",
                 a=format_number(edges[i]),
                 b=format_number(edges[i + 1]),
@@ -187,16 +194,16 @@ def target_histogram_svg(
 def _x_axis(low: float, high: float, x_of: Any, y: float) -> Markup:
     parts = [
         Markup('<line class="axis" x1="{a}" x2="{b}" y1="{y}" y2="{y}"/>').format(
-            a=f"{x_of(low):.1f}", b=f"{x_of(high):.1f}", y=f"{y:.1f}"
+            a=_pct(x_of(low)), b=_pct(x_of(high)), y=f"{y:.1f}"
         )
     ]
-    for tick in nice_ticks(low, high):
+    for tick in nice_ticks(low, high, count=4):
         parts.append(
             Markup(
                 '<line class="tick" x1="{x}" x2="{x}" y1="{y}" y2="{y2}"/>'
                 '<text class="tick-label" x="{x}" y="{ty}" text-anchor="middle">{t}</text>'
             ).format(
-                x=f"{x_of(tick):.1f}",
+                x=_pct(x_of(tick)),
                 y=f"{y:.1f}",
                 y2=f"{y + 4:.1f}",
                 ty=f"{y + 18:.1f}",
@@ -207,17 +214,17 @@ def _x_axis(low: float, high: float, x_of: Any, y: float) -> Markup:
 
 
 def _marker(x: float, top: float, bottom: float, prediction: float) -> Markup:
-    anchor = "start" if x < WIDTH * 0.7 else "end"
-    shift = 6 if anchor == "start" else -6
+    """The dashed prediction line; its label sits on the side with more room."""
+    anchor = "start" if x < 55 else "end"
     return Markup(
         '<line class="marker" x1="{x}" x2="{x}" y1="{y0}" y2="{y1}"/>'
-        '<text class="marker-label" x="{tx}" y="{ty}" text-anchor="{anchor}">'
+        '<text class="marker-label" x="{x}" dx="{dx}" y="{ty}" text-anchor="{anchor}">'
         "This prediction: {value}</text>"
     ).format(
-        x=f"{x:.1f}",
+        x=_pct(x),
+        dx=6 if anchor == "start" else -6,
         y0=f"{top - 8:.1f}",
         y1=f"{bottom:.1f}",
-        tx=f"{x + shift:.1f}",
         ty=f"{top - 12:.1f}",
         anchor=anchor,
         value=format_number(prediction),
@@ -234,44 +241,34 @@ def contribution_svg(
     contributions are probabilities (drawn as percentage points).
     """
     shown = list(explanation)[:limit]
-    labels = [f"{c['feature']} = {_value_text(c.get('value'))}" for c in shown]
-    left = _label_width(labels, cap=250)
-    value_room = 84.0
-    span = WIDTH - left - 2 * value_room
-    centre = left + value_room + span / 2
     biggest = max((abs(float(c["contribution"])) for c in shown), default=0.0) or 1.0
-    parts = [
-        Markup('<line class="axis" x1="{x}" x2="{x}" y1="0" y2="{h}"/>').format(
-            x=f"{centre:.1f}", h=len(shown) * ROW + 4
-        )
-    ]
-    for i, (item, text) in enumerate(zip(shown, labels, strict=True)):
+    height = len(shown) * ROW
+    parts = [Markup('<line class="axis" x1="50%" x2="50%" y1="16" y2="{h}"/>').format(h=height)]
+    for i, item in enumerate(shown):
         value = float(item["contribution"])
-        width = abs(value) / biggest * (span / 2)
+        width = abs(value) / biggest * 50.0
         up = value >= 0
-        y = i * ROW + 4
+        y = i * ROW
         parts.append(
             Markup(
-                '<g class="row"><text class="label" x="{lx}" y="{ty}" text-anchor="end">'
-                "{name}</text>"
-                '<rect class="{cls}" x="{x}" y="{y}" width="{w}" height="{h}" rx="2"/>'
-                '<text class="value" x="{vx}" y="{ty}" text-anchor="{anchor}">{v}</text></g>'
+                '<g class="row">{text}<rect class="{cls}" x="{x}" y="{by}" width="{w}" '
+                'height="{h}" rx="2"/></g>'
             ).format(
-                lx=f"{left - 8:g}",
-                ty=f"{y + 14:g}",
-                name=_shorten(text, left - 8),
+                text=_row_text(
+                    y,
+                    f"{item['feature']} = {_value_text(item.get('value'))}",
+                    _signed(value, unit),
+                    value_class="value up" if up else "value down",
+                ),
                 cls="bar-up" if up else "bar-down",
-                x=f"{centre if up else centre - width:.1f}",
-                y=f"{y:g}",
-                w=f"{max(width, 1):.1f}",
-                h=ROW - 8,
-                vx=f"{centre + width + 6 if up else centre - width - 6:.1f}",
-                anchor="start" if up else "end",
-                v=_signed(value, unit),
+                x=_pct(50.0 if up else 50.0 - width),
+                by=f"{y + 19:g}",
+                w=_pct(max(width, 0.2)),
+                h=BAR,
             )
         )
     label = "How much each input pushed this prediction up or down"
-    return _svg(len(shown) * ROW + 8, label, Markup("").join(parts))
+    return _svg(height, label, Markup("").join(parts))
 
 
 def _signed(value: float, unit: str) -> str:

@@ -18,6 +18,7 @@ from tabship.serve._plots import (
     class_distribution_svg,
     contribution_svg,
     format_number,
+    format_percent,
     probability_svg,
     target_histogram_svg,
 )
@@ -92,7 +93,7 @@ def result_view(model: Any, scored: Any, typed: Mapping[str, str]) -> ResultView
     summary_target = (model.summary or {}).get("target", {})
     if scored.probabilities:
         probabilities = scored.probabilities[0]
-        view.confidence = f"Probability {probabilities.get(str(predicted), 0.0):.1%}"
+        view.confidence = f"Probability {format_percent(probabilities.get(str(predicted), 0.0))}"
         view.probability_svg = probability_svg(probabilities, str(predicted))
         _class_distribution(view, summary_target, str(predicted))
     else:
