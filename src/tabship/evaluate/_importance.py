@@ -18,7 +18,7 @@ from tabship.evaluate._metrics import PRIMARY_METRIC, metric_value
 
 __all__ = ["IMPORTANCE_MAX_SECONDS", "feature_importance"]
 
-IMPORTANCE_MAX_SECONDS = 8.0
+IMPORTANCE_MAX_SECONDS = 5.0
 
 
 def feature_importance(

@@ -303,7 +303,8 @@ def _tune(
         share = _LIGHTGBM_TUNING_SHARE if i < len(families) - 1 else 1.0
         budget = deadline.sub(share * deadline.remaining())
         first = cv.n_folds * fold_seconds[key]
-        if not budget.allows(first):
+        # A second family is only worth starting if a few of its trials can finish.
+        if not budget.allows(first if i == 0 else 3 * first):
             say(f"no time left to tune {fam.name}")
             continue
         say(f"tuning {fam.name} for up to {budget.remaining():.0f} s")
@@ -369,11 +370,11 @@ def _affordable(ranked: list[_Row], cv: CVData, n_features: int, time_budget: fl
     """The best row whose work after the search (two refits, importance) fits the budget.
 
     When even the cheapest row does not fit (the preprocessing dominates on wide or big
-    data), rows costing up to 1.5 times the cheapest stay eligible: the caller pays that
+    data), rows costing up to twice the cheapest stay eligible: the caller pays that
     cost whichever row wins, so only the extra matters.
     """
     costs = [_after_search_seconds(row, cv, n_features) for row in ranked]
-    allowed = max(2.0, 0.3 * time_budget, 1.5 * min(costs))
+    allowed = max(2.0, 0.3 * time_budget, 2.0 * min(costs))
     return next(row for row, cost in zip(ranked, costs, strict=True) if cost <= allowed)
 
 

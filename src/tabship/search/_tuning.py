@@ -337,7 +337,7 @@ def hgb_family(task: str, n_rows: int, *, skewed: bool, seed: int) -> Family:
     def fit_predict(params, X_train, y_train, X_val, y_val, limits):  # type: ignore[no-untyped-def]
         deadline, _ = limits  # a HistGradientBoosting fit cannot be cut short
         model, use_log = model_of(
-            params, max_iter=1000, early_stopping=True, n_iter_no_change=20, scoring="loss"
+            params, max_iter=500, early_stopping=True, n_iter_no_change=20, scoring="loss"
         )
         y_fit, y_eval = (np.log1p(y_train), np.log1p(y_val)) if use_log else (y_train, y_val)
         fit_quietly(model, X_train, y_fit, X_val=X_val, y_val=y_eval)
