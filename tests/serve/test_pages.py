@@ -279,3 +279,33 @@ def test_stylesheet_is_served_as_css(drug: str) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
     assert "@media (max-width: 600px)" in response.text
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b'{"Age": 60}', "application/json", 422),
+        (bytes(range(256)), "application/x-www-form-urlencoded", 422),
+        (b"Age=%ff%fe&Sex=%00", "application/x-www-form-urlencoded", 422),
+        (
+            b"Age=60&Sex=F&BP=HIGH&Cholesterol=HIGH&Na_to_K=1e400",
+            "application/x-www-form-urlencoded",
+            422,
+        ),
+        (b"garbage", "multipart/form-data; boundary=xx", 400),
+    ],
+)
+def test_odd_form_bodies_get_a_4xx_never_a_500(
+    drug: str, content: bytes, content_type: str, status: int
+) -> None:
+    response = httpx.post(
+        f"{drug}/", content=content, headers={"content-type": content_type}, timeout=30
+    )
+    assert response.status_code == status, response.text
+
+
+def test_multipart_form_posts_work_too(drug: str) -> None:
+    fields = {"Age": "60", "Sex": "F", "BP": "HIGH", "Cholesterol": "HIGH", "Na_to_K": "20"}
+    response = httpx.post(f"{drug}/", files={k: (None, v) for k, v in fields.items()}, timeout=30)
+    assert response.status_code == 200
+    assert re.search(r'id="prediction">drugY<', response.text)
