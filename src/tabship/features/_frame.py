@@ -88,12 +88,10 @@ def canonical_series(values: pd.Series) -> pd.Series:
         stripped = values.str.strip()
         out = stripped.astype(object).where(stripped.notna() & (stripped != ""), np.nan)
         return out
-    return pd.Series(
-        [canonical_text(v) for v in values.to_numpy(dtype=object)],
-        index=values.index,
-        dtype=object,
-        name=values.name,
-    )
+    # Convert each distinct value once: a column has far fewer categories than rows.
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    texts = np.asarray([canonical_text(v) for v in uniques] + [np.nan], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object, name=values.name)
 
 
 def input_names(estimator: Any, input_features: Any = None) -> list[str]:
