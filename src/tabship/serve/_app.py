@@ -108,6 +108,7 @@ def _lifespan(model_path: Any):  # type: ignore[no-untyped-def]
         else:
             model = model_path
             seconds = getattr(model, "load_seconds", None) or 0.0
+        _one_thread_per_estimator(model.pipeline)
         app.state.load_seconds = seconds
         app.state.metrics.load_seconds.set(seconds)
         app.state.model = model
@@ -115,6 +116,18 @@ def _lifespan(model_path: Any):  # type: ignore[no-untyped-def]
         app.state.model = None
 
     return lifespan
+
+
+def _one_thread_per_estimator(pipeline: Any) -> None:
+    """Score with one thread: the server's concurrency comes from worker processes.
+
+    A one-record prediction spends more time starting threads than computing, and
+    several workers each starting a full pool would fight over the same cores.
+    """
+    params = pipeline.get_params(deep=True) if hasattr(pipeline, "get_params") else {}
+    changes = {k: 1 for k, v in params.items() if k.endswith("n_jobs") and v not in (None, 1)}
+    if changes:
+        pipeline.set_params(**changes)
 
 
 def _include_pages(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from tabship.errors import ValidationError
 from tabship.serve._auth import require_api_key
@@ -27,7 +28,7 @@ from tabship.serve._body import (
     too_many_records,
 )
 from tabship.serve._csv import parse_csv, scored_csv
-from tabship.serve._errors import ProblemError, json_safe, problem
+from tabship.serve._errors import ProblemError, json_safe, problem, reject
 from tabship.serve._openapi import ErrorBody
 
 __all__ = ["router"]
@@ -143,7 +144,15 @@ async def _upload(request: Request) -> tuple[bytes, str]:
     """The CSV bytes and file name, from a multipart form or from the raw body."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        form = await request.form()
+        try:
+            form = await request.form()
+        except HTTPException as err:  # Starlette's 400 for a broken multipart body
+            reject(
+                ["body"],
+                f"The multipart form data cannot be read ({err.detail}). "
+                "Send the CSV with -F file=@data.csv.",
+                "multipart_invalid",
+            )
         files = [v for v in form.values() if hasattr(v, "read")]
         upload = form.get("file") if hasattr(form.get("file"), "read") else None
         upload = upload or (files[0] if files else None)
