@@ -38,7 +38,9 @@ def read_manifest_only(path: str | Path) -> dict[str, Any]:
         return parse_manifest(_read_zip_member(archive, MANIFEST, path), path)
 
 
-def read_artifact(path: str | Path, names: Iterable[str] | None = None) -> tuple[dict, Files]:
+def read_artifact(
+    path: str | Path, names: Iterable[str] | None = None
+) -> tuple[dict[str, Any], Files]:
     """The checked manifest and the verified content of ``names`` (default: every file).
 
     The returned files also hold the manifest's own bytes, under ``manifest.json``.
@@ -126,7 +128,7 @@ def _check_zip_structure(archive: zipfile.ZipFile, path: Path) -> None:
         raise _unsafe(path, f"it would unpack to more than {MAX_PACKED_BYTES:,} bytes")
 
 
-def _check_members_listed(archive: zipfile.ZipFile, manifest: dict, path: Path) -> None:
+def _check_members_listed(archive: zipfile.ZipFile, manifest: dict[str, Any], path: Path) -> None:
     extra = sorted(set(archive.namelist()) - set(manifest["files"]) - {MANIFEST})
     if extra:
         raise _unsafe(path, f"it holds files its manifest does not list: {', '.join(extra)}")
