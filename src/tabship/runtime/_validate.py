@@ -9,8 +9,12 @@ through :func:`validate_records`, so a value is read the same way wherever it ca
   their canonical text (``1.0 -> "1"``), yes/no spellings for boolean fields; an unseen
   category is accepted with a warning when the pipeline handles unknowns, refused
   otherwise with the allowed values;
-- a missing optional field gets the schema's default and is reported as defaulted; an
-  unknown field is reported, never silently dropped.
+- a missing optional field reaches the pipeline as missing, so the imputation fitted in
+  training fills it exactly as it filled missing training values (substituting the
+  schema's default here would bypass the learned missing-value handling and make a
+  record score differently than the same row scored by the pipeline); it is reported
+  in ``defaulted``. The schema's default is what forms pre-fill. An unknown field is
+  reported, never silently dropped.
 
 Every problem is collected (not just the first) as a pydantic-style item
 ``{"loc", "msg", "type", "input", "expected"}``; a record with an error is left out of the
@@ -119,6 +123,10 @@ def _quoted(values: list[str]) -> str:
     return shown
 
 
+# Tree models work in float32: a larger magnitude becomes infinity inside the estimator.
+_LARGEST_MODEL_NUMBER = float(np.finfo(np.float32).max)
+
+
 class _Rule:
     """How one field's values are read; subclasses implement ``convert``."""
 
@@ -129,6 +137,7 @@ class _Rule:
         self.name = f.name
         self.required = f.required
         self.default: Any = f.default
+        self.missing_value: Any = None
 
     def convert(self, value: Any) -> tuple[Any, _Problem | None]:
         """``(value for the model, None)``, ``(value, warning)``, ``(_INVALID, error)``."""
@@ -158,6 +167,7 @@ class _NumberRule(_Rule):
         super().__init__(f)
         self.low, self.high = f.minimum, f.maximum
         self.range = {"minimum": f.minimum, "maximum": f.maximum}
+        self.missing_value = math.nan
         try:
             self.default = float(f.default) if f.default is not None else math.nan
         except (TypeError, ValueError):
@@ -183,7 +193,7 @@ class _NumberRule(_Rule):
             number = float(number)
         except (OverflowError, TypeError, ValueError):
             number = math.inf
-        if not math.isfinite(number):
+        if not math.isfinite(number) or abs(number) > _LARGEST_MODEL_NUMBER:
             return _INVALID, self.problem("finite_number", value, "a finite number")
         return number, self._range_warning(number)
 
@@ -510,7 +520,7 @@ def _resolve(rule: _Rule, raw: Any, nan_is_missing: bool) -> tuple[Any, _Problem
             return value, problem, False
     if rule.required:
         return _INVALID, rule.missing(raw), False
-    return rule.default, None, True
+    return rule.missing_value, None, True
 
 
 def _rule_for(f: Field, allow_unknown: bool) -> _Rule:
