@@ -263,6 +263,12 @@ def test_docs_page(server):
     response = httpx.get(f"{url}/docs")
     assert response.status_code == 200, response.text
     assert "swagger" in response.text.lower()
+    # No CDN: every asset the page loads is served by the app itself.
+    assets = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    assert "https://" not in response.text and "http://" not in response.text
+    for asset in assets:
+        assert httpx.get(f"{url}{asset}").status_code == 200, asset
 
 
 def test_metrics_count_requests_and_predictions(server):

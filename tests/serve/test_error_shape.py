@@ -134,6 +134,20 @@ def test_error_bad_value_in_columns_names_field_and_index(url, example):
     assert_error_body(post_json(url, columns), 422, loc=["body", "bmi", 1])
 
 
+def test_error_unknown_category_where_not_allowed(trained_model, live_server, example):
+    strict = live_server(trained_model("insurance"), "--strict-categories")
+    response = post_json(strict, {**example, "region": "atlantis"})
+    (item,) = assert_error_body(response, 422, loc=["body", "region"])
+    assert item["type"] == "enum" and "southwest" in item["expected"], item
+
+
+def test_unknown_category_is_a_warning_by_default(url, example):
+    response = post_json(url, {**example, "region": "atlantis"})
+    assert response.status_code == 200, response.text
+    (warning,) = response.json()["warnings"]
+    assert warning["type"] == "unknown_category" and "region" in warning["loc"], warning
+
+
 def test_error_empty_body(url):
     assert_error_body(post_raw(url, b""), 422, loc=["body"])
 

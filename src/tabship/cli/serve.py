@@ -71,6 +71,13 @@ def serve_command(
     max_records: Annotated[
         int, typer.Option(help="Most records in one JSON request (413 above).", min=1)
     ] = 10_000,
+    strict_categories: Annotated[
+        bool,
+        typer.Option(
+            "--strict-categories",
+            help="Refuse categories unseen in training (422) instead of warning.",
+        ),
+    ] = False,
 ) -> None:
     """Serve MODEL: an input form at /, JSON and CSV prediction, /docs, /metrics."""
     for variable in _THREAD_VARIABLES:  # before numpy/scikit-learn start their pools
@@ -83,6 +90,7 @@ def serve_command(
         "cors_origins": list(cors or []),
         "max_body_bytes": int(max_body_mb * 1024 * 1024),
         "max_records": max_records,
+        "strict_categories": strict_categories,
     }
     console.print(
         f"Serving [bold]{model}[/bold] ({loaded.task}) on http://{host}:{port} "
@@ -140,6 +148,7 @@ def _run_workers(model: str, host: str, port: int, workers: int, options: dict[s
         os.environ[f"{ENV_PREFIX}CORS"] = json.dumps(options["cors_origins"])
         os.environ[f"{ENV_PREFIX}MAX_BODY_BYTES"] = str(options["max_body_bytes"])
         os.environ[f"{ENV_PREFIX}MAX_RECORDS"] = str(options["max_records"])
+        os.environ[f"{ENV_PREFIX}STRICT_CATEGORIES"] = "1" if options["strict_categories"] else ""
         if options["api_key"]:
             os.environ["TABSHIP_API_KEY"] = options["api_key"]
         uvicorn.run(

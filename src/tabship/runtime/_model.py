@@ -44,6 +44,9 @@ class Model:
     def __init__(self, artifact: Artifact, *, load_seconds: float = 0.0) -> None:
         self.artifact = artifact
         self.load_seconds = load_seconds
+        # Every pipeline tabship builds handles unseen categories, so they are accepted
+        # with a warning; a server may refuse them instead (``--strict-categories``).
+        self.allow_unknown_categories = True
 
     @property
     def pipeline(self) -> Any:
@@ -103,6 +106,7 @@ class Model:
             explain=explain,
             strict=strict,
             max_records=max_records,
+            allow_unknown_categories=self.allow_unknown_categories,
         )
 
     def predict(self, data: Any) -> np.ndarray:

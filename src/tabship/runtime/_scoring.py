@@ -56,13 +56,16 @@ def score_records(
     explain: bool = False,
     strict: bool = True,
     max_records: int | None = None,
+    allow_unknown_categories: bool = True,
 ) -> Scored:
     """Validate ``data`` against ``schema``, then predict the valid records.
 
     With ``strict`` any invalid record raises ``ValidationError`` listing every problem;
     without it the valid records are scored and the errors returned per input index.
     """
-    checked = validate_records(data, schema, max_records=max_records)
+    checked = validate_records(
+        data, schema, max_records=max_records, allow_unknown_categories=allow_unknown_categories
+    )
     if strict or not checked.valid_index:
         checked.raise_if_invalid()
     frame = checked.frame

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 import tabship
 from tabship.serve._errors import install_error_handlers
@@ -35,6 +36,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     max_body_bytes: int = 10 * MiB,
     max_records: int = 10_000,
+    strict_categories: bool = False,
 ) -> FastAPI:
     """Build the app serving one model; the lifespan loads it once, at startup.
 
@@ -67,12 +69,20 @@ def create_app(
         Largest request body accepted; larger ones get 413 before being read.
     max_records : int
         Most records in one JSON request; more get 413 (upload a CSV instead).
+    strict_categories : bool
+        Refuse (422, naming the allowed values) a category unseen in training, instead of
+        accepting it with a warning.
     """
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI's files from the package, not from a CDN: the
+    # docs must work on a server with no internet access.
+    app = FastAPIOffline(
+        favicon_url="/static-offline-docs/favicon.png",
+        swagger_ui_parameters={"validatorUrl": None},
+        redoc_url=None,
         title="tabship model API",
         version=tabship.__version__,
         description="Predictions from a model trained and saved by tabship.",
-        lifespan=_lifespan(model_path),
+        lifespan=_lifespan(model_path, strict_categories),
     )
     app.state.model = None
     app.state.api_key = api_key or None
@@ -96,7 +106,7 @@ def create_app(
     return app
 
 
-def _lifespan(model_path: Any):  # type: ignore[no-untyped-def]
+def _lifespan(model_path: Any, strict_categories: bool):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = time.perf_counter()
@@ -109,6 +119,7 @@ def _lifespan(model_path: Any):  # type: ignore[no-untyped-def]
             model = model_path
             seconds = getattr(model, "load_seconds", None) or 0.0
         _one_thread_per_estimator(model.pipeline)
+        model.allow_unknown_categories = not strict_categories
         app.state.load_seconds = seconds
         app.state.metrics.load_seconds.set(seconds)
         app.state.model = model
@@ -158,4 +169,5 @@ def app_from_env() -> FastAPI:
         cors_origins=json.loads(env.get(f"{ENV_PREFIX}CORS", "[]")),
         max_body_bytes=int(env.get(f"{ENV_PREFIX}MAX_BODY_BYTES", 10 * MiB)),
         max_records=int(env.get(f"{ENV_PREFIX}MAX_RECORDS", 10_000)),
+        strict_categories=env.get(f"{ENV_PREFIX}STRICT_CATEGORIES") == "1",
     )
