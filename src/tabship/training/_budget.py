@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 
 __all__ = ["Clock"]
 
+# After the search: a fit on the training split, permutation importance (capped at
+# _IMPORTANCE_FRACTION of the budget), the refit on every row, the summary and the report.
 _RESERVE_FRACTION = 0.12
-_RESERVE_FLOOR_SECONDS = 1.5
+_RESERVE_FLOOR_SECONDS = 2.0
+_IMPORTANCE_FRACTION = 0.04
 
 
 @dataclass
@@ -36,3 +39,7 @@ class Clock:
         """Seconds the search may use, keeping a reserve for evaluation, refit and report."""
         reserve = max(_RESERVE_FLOOR_SECONDS, _RESERVE_FRACTION * self.budget)
         return max(0.5, self.remaining - reserve)
+
+    def importance_share(self) -> float:
+        """Seconds permutation importance may take (it subsamples rows to fit)."""
+        return max(0.5, _IMPORTANCE_FRACTION * self.budget)

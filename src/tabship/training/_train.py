@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ def train(
     stratify: str | None = None,
     folds: int = 5,
     refit: bool = True,
+    n_jobs: int | None = None,
     progress: Progress | None = None,
 ) -> TrainingRun:
     """Train, tune and validate a pipeline for ``target`` within ``time_budget`` seconds.
@@ -70,6 +72,8 @@ def train(
         Cross-validation folds used by the search.
     refit : bool
         Refit the chosen pipeline on train + test at the end (default).
+    n_jobs : int, optional
+        Threads for the estimators; every core this process may use by default.
     progress : callable, optional
         Called with one line of text per step.
 
@@ -110,42 +114,38 @@ def train(
     X_train, X_test, y_train, y_test = split_holdout(
         X, y, schema, test_size=test_size, seed=seed, stratify=stratify
     )
-    return _search_evaluate_refit(
-        clock,
-        schema,
-        frame,
-        X,
-        y,
-        X_train,
-        X_test,
-        y_train,
-        y_test,
-        seed=seed,
-        folds=folds,
-        refit=refit,
-        say=say,
-        notes=notes,
-        source=_source_name(data),
+    data_ = _Prepared(
+        schema, frame, X, y, X_train, X_test, y_train, y_test, notes, _source_name(data)
     )
+    threads = n_jobs if n_jobs and n_jobs > 0 else _available_cores()
+    from threadpoolctl import threadpool_limits
+
+    # OpenMP and BLAS pools default to every core and spin-wait on a busy machine; the
+    # search caps them, and so must the evaluation and refit after it.
+    with threadpool_limits(limits=threads):
+        return _search_evaluate_refit(
+            clock, data_, seed=seed, folds=folds, refit=refit, threads=threads, say=say
+        )
+
+
+@dataclass
+class _Prepared:
+    """The cleaned table, its schema and the held-out split, ready for the search."""
+
+    schema: Schema
+    frame: pd.DataFrame
+    X: pd.DataFrame
+    y: pd.Series
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: pd.Series
+    y_test: pd.Series
+    notes: list[str]
+    source: str
 
 
 def _search_evaluate_refit(
-    clock: Clock,
-    schema: Schema,
-    frame: pd.DataFrame,
-    X: pd.DataFrame,
-    y: pd.Series,
-    X_train: pd.DataFrame,
-    X_test: pd.DataFrame,
-    y_train: pd.Series,
-    y_test: pd.Series,
-    *,
-    seed: int,
-    folds: int,
-    refit: bool,
-    say: Progress,
-    notes: list[str],
-    source: str,
+    clock: Clock, d: _Prepared, *, seed: int, folds: int, refit: bool, threads: int, say: Progress
 ) -> TrainingRun:
     from sklearn.base import clone
 
@@ -153,51 +153,39 @@ def _search_evaluate_refit(
     from tabship.search import search
 
     found = search(
-        X_train,
-        y_train,
-        schema,
+        d.X_train,
+        d.y_train,
+        d.schema,
         time_budget=clock.search_share(),
         seed=seed,
         folds=folds,
         progress=say,
+        n_jobs=threads,
     )
-    say(f"best candidate: {found.best_name}; scoring it on the {len(y_test)} held-out rows")
-    fitted = clone(found.best).fit(X_train, y_train)
-    holdout = _holdout_metrics(fitted, X_test, y_test, schema)
+    say(f"best candidate: {found.best_name}; scoring it on the {len(d.y_test)} held-out rows")
+    fitted = clone(found.best).fit(d.X_train, d.y_train)
+    holdout = _holdout_metrics(fitted, d.X_test, d.y_test, d.schema)
     say("holdout: " + ", ".join(f"{k} {v:.4g}" for k, v in holdout.items() if _is_number(v)))
-    importance = feature_importance(fitted, X_test, y_test, schema.task, seed=seed)
-    final = clone(found.best).fit(X, y) if refit else fitted
-    summary = summarize(frame, schema)
+    importance = feature_importance(
+        fitted, d.X_test, d.y_test, d.schema.task, seed=seed, max_seconds=clock.importance_share()
+    )
+    final = clone(found.best).fit(d.X, d.y) if refit else fitted
     metrics = _metrics_record(
-        found, holdout, clock, refit=refit, n_train=len(y_train), n_test=len(y_test)
+        found, holdout, clock, refit=refit, n_train=len(d.y_train), n_test=len(d.y_test)
     )
     metrics["importance"] = importance.to_dict(orient="records")
-    report_html = _render(
-        schema,
-        found,
-        holdout,
-        fitted,
-        X_test,
-        y_test,
-        y_train,
-        importance,
-        metrics,
-        notes,
-        source,
-        len(frame),
-        frame.shape[1],
-    )
+    report_html = _render(d, found, holdout, fitted.predict(d.X_test), importance, metrics)
     metrics["seconds"] = round(clock.elapsed, 2)
     say(f"done in {clock.elapsed:.1f} s (budget {clock.budget:g} s)")
     return TrainingRun(
         model=final,
         leaderboard=found.leaderboard,
         metrics=metrics,
-        schema=schema,
-        summary=summary,
+        schema=d.schema,
+        summary=summarize(d.frame, d.schema),
         report_html=report_html,
         importance=importance,
-        warnings=notes,
+        warnings=d.notes,
     )
 
 
@@ -256,31 +244,25 @@ def _metrics_record(
 
 
 def _render(
-    schema: Schema,
+    d: _Prepared,
     found: Any,
     holdout: dict[str, Any],
-    fitted: Any,
-    X_test: pd.DataFrame,
-    y_test: pd.Series,
-    y_train: pd.Series,
+    y_pred: Any,
     importance: pd.DataFrame,
     metrics: dict[str, Any],
-    notes: list[str],
-    source: str,
-    n_rows: int,
-    n_columns: int,
 ) -> str:
     from tabship import __version__
     from tabship.report import ReportContext, render_report
 
+    schema = d.schema
     ctx = ReportContext(
         title=f"{schema.target.name} — {schema.task}",
         created=metrics["created"],
         tabship_version=__version__,
         dataset={
-            "source": source,
-            "n_rows": n_rows,
-            "n_columns": n_columns,
+            "source": d.source,
+            "n_rows": len(d.frame),
+            "n_columns": d.frame.shape[1],
             "n_dropped_target_rows": schema.target.n_dropped_missing,
         },
         task=schema.task,
@@ -289,18 +271,27 @@ def _render(
         schema=schema,
         leaderboard=found.leaderboard,
         holdout_metrics=holdout,
-        y_true=y_test.to_numpy(),
-        y_pred=fitted.predict(X_test),
-        y_train=y_train.to_numpy(),
+        y_true=d.y_test.to_numpy(),
+        y_pred=y_pred,
+        y_train=d.y_train.to_numpy(),
         importance=importance,
         params={
             "model": found.best_name,
             **_jsonable(_chosen_row(found).get("params", {})),
             "time_budget": metrics["time_budget"],
         },
-        warnings=notes,
+        warnings=d.notes,
     )
     return render_report(ctx)
+
+
+def _available_cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _chosen_row(found: Any) -> pd.Series:
