@@ -36,3 +36,7 @@ def insurance_run(tmp_path_factory: pytest.TempPathFactory):
     run = tabship.train(dataset_path("insurance.csv"), target="charges", time_budget=8)
     path = run.save(tmp_path_factory.mktemp("models") / "charges")
     return run, path
+
+
+# Real servers and the models they serve, for every test folder (serve, client, cli, deploy).
+from tests._servers import live_server, trained_model  # noqa: E402, F401

@@ -11,7 +11,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.serve.conftest import MODELS, dataset_file
+from tests._servers import MODELS, dataset_file
 from tests.serve.test_error_shape import API_KEY
 
 pytestmark = pytest.mark.integration

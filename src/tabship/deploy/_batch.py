@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from tabship.data import clean_frame
-from tabship.errors import DataFileError, OutputError, OutputExistsError
+from tabship.errors import DataError, DataFileError, OutputError, OutputExistsError
 
 __all__ = ["BatchReport", "score_file"]
 
@@ -59,6 +59,8 @@ def score_file(
         with _Writer(tmp_out, output) as out, _Writer(tmp_err, errors_output) as err:
             na_values = getattr(getattr(model, "schema", None), "na_values", ())
             for chunk in read_chunks(source, chunk_size, na_values=na_values):
+                if rows == 0:
+                    check_columns(getattr(model, "schema", None), chunk.columns, source)
                 good, bad = score_chunk(model, chunk, first_row=rows)
                 out.write(good)
                 if not bad.empty:
@@ -105,6 +107,32 @@ def score_chunk(
         bad.insert(0, "error", [reasons.get(i, "invalid record") for i in bad_rows])
         bad.insert(0, "row", [first_row + i + 1 for i in bad_rows])
     return good, bad
+
+
+def check_columns(schema: Any, columns: pd.Index, source: Path) -> None:
+    """Refuse a file whose columns do not match the schema, naming what is off.
+
+    Without this every row would fail alone with the same message; one clear line is
+    what a user needs when they picked the wrong file or a renamed export.
+    """
+    if schema is None:
+        return
+    present = {str(c) for c in columns}
+    missing = [f.name for f in schema.feature_fields if f.required and f.name not in present]
+    if not missing:
+        return
+    known = set(schema.names) | {schema.target.name}
+    unexpected = [str(c) for c in columns if str(c) not in known]
+    extra = f"; columns it does not know: {_names(unexpected)}" if unexpected else ""
+    raise DataError(
+        f"'{source}' lacks columns the model needs: {_names(missing)}{extra}.",
+        hint="Score a file with the training columns (see 'tabship info MODEL').",
+    )
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:10])
+    return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
 def read_chunks(source: Path, chunk_size: int, *, na_values: Any = ()) -> Iterator[pd.DataFrame]:

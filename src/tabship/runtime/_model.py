@@ -8,6 +8,7 @@ a server accept the same inputs, fill the same defaults and give the same answer
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ import pandas as pd
 from tabship.artifact import Artifact
 from tabship.artifact import load as load_artifact
 from tabship.data import Schema
-from tabship.errors import TaskError
+from tabship.errors import TaskError, ValidationError
+from tabship.runtime._fastpath import FastPath, compile_fast_path
 from tabship.runtime._scoring import Scored, score_records
+from tabship.runtime._validate import _validator_for
 
 __all__ = ["Model", "load"]
 
@@ -47,6 +50,7 @@ class Model:
         # Every pipeline tabship builds handles unseen categories, so they are accepted
         # with a warning; a server may refuse them instead (``--strict-categories``).
         self.allow_unknown_categories = True
+        self.fast_path: FastPath | None = compile_fast_path(artifact.pipeline, artifact.schema)
 
     @property
     def pipeline(self) -> Any:
@@ -98,7 +102,13 @@ class Model:
         strict: bool = True,
         max_records: int | None = None,
     ) -> Scored:
-        """Validate ``data`` against the schema, then predict; see ``score_records``."""
+        """Validate ``data`` against the schema, then predict; see ``score_records``.
+
+        One record (a dict) without explanations takes the compiled fast path when the
+        pipeline has one: the same validation, no per-request DataFrame.
+        """
+        if self.fast_path is not None and not explain and isinstance(data, Mapping) and data:
+            return self._score_one_fast(data)
         return score_records(
             self.pipeline,
             self.schema,
@@ -108,6 +118,28 @@ class Model:
             max_records=max_records,
             allow_unknown_categories=self.allow_unknown_categories,
         )
+
+    def _score_one_fast(self, record: Mapping[str, Any]) -> Scored:
+        assert self.fast_path is not None
+        validator = _validator_for(self.schema, self.allow_unknown_categories)
+        check = validator.validate_one(record)
+        if check.errors:
+            raise ValidationError(check.errors)
+        output = self.fast_path.predict_one(check.values)
+        scored = Scored(
+            index=[0],
+            predictions=[],
+            warnings=check.warnings,
+            defaulted=check.defaulted,
+            unknown_fields=check.unknown_fields,
+        )
+        if not self.fast_path.classifier:
+            scored.predictions = [float(output[0])]
+            return scored
+        classes = self.classes or []
+        scored.predictions = [classes[int(np.argmax(output))]]
+        scored.probabilities = [dict(zip(classes, map(float, output), strict=True))]
+        return scored
 
     def predict(self, data: Any) -> np.ndarray:
         """Predictions for one record (dict), a list of records or a DataFrame.

@@ -1,4 +1,4 @@
-"""Session fixtures for the serving tests: models trained once, real servers started once.
+"""Session fixtures for tests that need servers: models trained once, real servers started once.
 
 ``trained_model(name)`` trains a small model for a reference dataset (once per session)
 and returns its folder. ``live_server(model_dir, *extra_args)`` starts a real
@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-DATASETS = Path(__file__).parent.parent / "datasets"
+DATASETS = Path(__file__).parent / "datasets"
 
 # name -> (target, keyword arguments for tabship.train, rows to keep (None = all))
 MODELS: dict[str, tuple[str, dict[str, Any], int | None]] = {
