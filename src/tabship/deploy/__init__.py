@@ -1,5 +1,6 @@
 """Shipping a model: deployment files generated from an artifact, and batch scoring."""
 
 from tabship.deploy._batch import BatchReport, score_file
+from tabship.deploy._smoke import SmokeCheck, SmokeReport, smoke_test
 
-__all__ = ["BatchReport", "score_file"]
+__all__ = ["BatchReport", "SmokeCheck", "SmokeReport", "score_file", "smoke_test"]
