@@ -6,8 +6,15 @@ fast and never pulls in the training libraries until ``tabship.train`` is called
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+# Idle OpenMP threads sleep instead of spinning. LightGBM and scikit-learn each bring an
+# OpenMP runtime; spinning threads of two runtimes, or of two processes on a busy
+# machine, starved each other here (a 0.4 s LightGBM fit took 119 s). Must be set before
+# either runtime loads, so it lives at the top of the package; a user's own value wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from tabship.errors import (
     ArtifactError,
