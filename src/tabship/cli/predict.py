@@ -17,6 +17,8 @@ EXAMPLES = """
   tabship predict models/charges new.csv -o scored.csv
   tabship predict models/income.tabship big.parquet -o scored.parquet --chunk-size 100000
   tabship predict http://127.0.0.1:8000 new.csv -o scored.csv
+  tabship predict models/charges new.csv -o scored.csv --url http://127.0.0.1:8000
+  tabship predict models/income 'data/*.parquet' -o scored/ --dask tcp://scheduler:8786
 """
 
 
@@ -40,11 +42,30 @@ def predict_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Score on this running server; MODEL's schema checks the columns."),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SCHEDULER_ADDRESS",
+            help="Score a folder or glob of files on this Dask cluster, one output file per "
+            "partition into the folder OUTPUT (needs tabship[dask]).",
+        ),
+    ] = None,
 ) -> None:
     """Append prediction (and class probability) columns to every row of DATA."""
+    if dask:
+        _predict_on_dask(model, str(data), output, dask, force=force)
+        return
     from tabship.deploy import score_file
 
-    scorer = _scorer(model, api_key)
+    scorer = _scorer(url or model, api_key)
+    if url:
+        from tabship.artifact import load as load_artifact
+
+        scorer.schema = load_artifact(model).schema
     with progress_printer(quiet) as say:
         report = score_file(
             scorer,
@@ -60,6 +81,18 @@ def predict_command(
     )
     if report.errors_output:
         console.print(f"{report.failed:,} rows failed validation -> {report.errors_output}")
+
+
+def _predict_on_dask(model: str, data: str, output: Path, scheduler: str, *, force: bool) -> None:
+    from tabship.deploy import score_files_on_dask
+
+    report = score_files_on_dask(model, data, output, scheduler=scheduler, force=force)
+    console.print(
+        f"Scored {report.scored:,} of {report.rows:,} rows from {report.files} files in "
+        f"{report.partitions} partitions in {report.seconds:.1f} s -> [bold]{report.output}[/bold]"
+    )
+    if report.failed:
+        console.print(f"{report.failed:,} rows failed validation -> part-*.errors.csv")
 
 
 def _scorer(model: str, api_key: str | None) -> Any:

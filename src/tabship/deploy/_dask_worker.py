@@ -1,0 +1,74 @@
+"""The worker side of Dask scale-out: the artifact plugin and the per-partition scorer.
+
+Kept apart from ``_dask.py`` because it subclasses ``distributed.WorkerPlugin`` (Dask
+refuses duck-typed plugins), and importing ``distributed`` must not happen when
+``tabship.deploy`` is imported by someone who never uses Dask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from distributed import WorkerPlugin
+
+__all__ = ["COUNTS", "ModelPlugin", "score_partition"]
+
+COUNTS = pd.DataFrame({"rows": [0], "scored": [0], "failed": [0]}).iloc[:0]
+_MODELS: dict[str, Any] = {}  # artifact sha256 -> Model, loaded once per worker process
+
+
+class ModelPlugin(WorkerPlugin):
+    """Carries the packed artifact to each worker once; loads the Model there once."""
+
+    idempotent = True
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self.key = hashlib.sha256(payload).hexdigest()
+
+    def setup(self, worker: Any) -> None:
+        if self.key in _MODELS:
+            return
+        from tabship.runtime import load
+
+        folder = Path(getattr(worker, "local_directory", None) or tempfile.gettempdir())
+        path = folder / f"tabship-{self.key[:16]}.tabship"
+        path.write_bytes(self.payload)
+        _MODELS[self.key] = load(path)
+
+    def teardown(self, worker: Any) -> None:
+        _MODELS.pop(self.key, None)
+
+
+def score_partition(
+    part: pd.DataFrame,
+    *,
+    key: str,
+    folder: str,
+    kind: str,
+    na_values: list[str],
+    partition_info: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Score one partition with the worker's cached Model and write its part files."""
+    from tabship.data import clean_frame
+    from tabship.deploy._batch import score_chunk
+
+    model = _MODELS.get(key)
+    if model is None:
+        raise RuntimeError("the tabship model plugin did not run on this worker")
+    number = (partition_info or {}).get("number", 0)
+    chunk = clean_frame(part.reset_index(drop=True), na_values=na_values)
+    good, bad = score_chunk(model, chunk)
+    stem = Path(folder) / f"part-{number:05d}"
+    if not good.empty:
+        if kind == "parquet":
+            good.to_parquet(stem.with_suffix(".parquet"), index=False)
+        else:
+            good.to_csv(stem.with_suffix(".csv"), index=False)
+    if not bad.empty:
+        bad.to_csv(stem.with_suffix(".errors.csv"), index=False)
+    return pd.DataFrame({"rows": [len(chunk)], "scored": [len(good)], "failed": [len(bad)]})
