@@ -180,7 +180,8 @@ def measure(
             pickle.dump(tabship.load(model_dir).pipeline, handle)
         (workdir / "tutorial_app.py").write_text(FLASK_APP)
         env["BENCH_PICKLE"] = str(pickled)
-        command = [shutil.which("gunicorn") or "gunicorn", "--chdir", str(workdir), "-w",
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        command = [str(gunicorn), "--chdir", str(workdir), "-w",
                    str(workers), "-b", f"127.0.0.1:{port}", "tutorial_app:app"]  # fmt: skip
         ready = f"http://127.0.0.1:{port}/health"
     process, startup = start(command, env, ready, workdir / f"{name}-{kind}.log")

@@ -1,0 +1,60 @@
+"""Azure: App Service for Linux with a startup file, or Container Apps from the Dockerfile."""
+
+from __future__ import annotations
+
+import shlex
+
+from tabship.deploy.targets._common import (
+    DeploySpec,
+    header,
+    render_readme_common,
+    serve_command,
+)
+from tabship.deploy.targets._docker import render_docker_section
+
+__all__ = ["render_azure_readme", "render_startup_sh", "startup_command"]
+
+STARTUP_FILE = "startup.sh"
+
+
+def startup_command() -> str:
+    """App Service passes the port in PORT (8000 when it does not)."""
+    return serve_command('"${PORT:-8000}"', ' --workers "${WEB_CONCURRENCY:-2}"')
+
+
+def render_startup_sh(spec: DeploySpec) -> str:
+    return f"#!/bin/sh\n{header(spec)}set -e\n{startup_command()}\n"
+
+
+def render_azure_readme(spec: DeploySpec) -> str:
+    name = shlex.quote(spec.name)
+    runtime = shlex.quote(f"PYTHON:{spec.python_minor}")
+    return (
+        render_readme_common(spec)
+        + f"""
+## Azure App Service for Linux
+
+From this folder (App Service installs `requirements.txt` while it builds the app):
+
+```sh
+az webapp up --name {name} --runtime {runtime} --sku B1
+az webapp config set --name {name} --resource-group <the group az webapp up printed> \\
+    --startup-file {STARTUP_FILE}
+az webapp browse --name {name}
+```
+
+`{STARTUP_FILE}` starts the server on the port App Service gives in `PORT`; set the
+worker processes with
+`az webapp config appsettings set --name {name} --resource-group <group> --settings WEB_CONCURRENCY=3`.
+
+## Azure Container Apps
+
+The `Dockerfile` here builds the image; Container Apps builds and runs it:
+
+```sh
+az containerapp up --name {name} --source . --ingress external --target-port 8000
+```
+
+"""
+        + render_docker_section(spec)
+    )
