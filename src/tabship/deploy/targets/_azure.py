@@ -43,9 +43,13 @@ az webapp config set --name {name} --resource-group <the group az webapp up prin
 az webapp browse --name {name}
 ```
 
-`{STARTUP_FILE}` starts the server on the port App Service gives in `PORT`; set the
-worker processes with
-`az webapp config appsettings set --name {name} --resource-group <group> --settings WEB_CONCURRENCY=3`.
+`{STARTUP_FILE}` starts the server on the port App Service gives in `PORT`. Set the
+worker processes with an app setting:
+
+```sh
+az webapp config appsettings set --name {name} --resource-group <group> \\
+    --settings WEB_CONCURRENCY=3
+```
 
 ## Azure Container Apps
 

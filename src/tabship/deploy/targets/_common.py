@@ -205,8 +205,7 @@ def build_wheel(dest_dir: Path, pins: tuple[tuple[str, str], ...]) -> str:
             files[f"tabship/{path.relative_to(package).as_posix()}"] = path.read_bytes()
     files[f"{dist_info}/METADATA"] = _wheel_metadata(version, pins).encode()
     files[f"{dist_info}/WHEEL"] = (
-        b"Wheel-Version: 1.0\nGenerator: tabship deploy\nRoot-Is-Purelib: true\n"
-        b"Tag: py3-none-any\n"
+        b"Wheel-Version: 1.0\nGenerator: tabship deploy\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
     files[f"{dist_info}/entry_points.txt"] = b"[console_scripts]\ntabship = tabship.cli:main\n"
     name = f"tabship-{version}-py3-none-any.whl"

@@ -1,0 +1,233 @@
+"""Deployment folders for docker, heroku, azure and kubernetes, generated from one model.
+
+``render_files(target, spec)`` is pure (name -> text, golden-tested); ``deploy`` collects
+the facts for the spec (versions, artifact hash, measured memory), builds the wheel, packs
+the model and writes the folder through a temporary sibling renamed at the end, so a
+failure never leaves half a folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from tabship.deploy.targets._azure import STARTUP_FILE, render_azure_readme, render_startup_sh
+from tabship.deploy.targets._common import (
+    MODEL_FILE,
+    WHEEL_DIR,
+    DeploySpec,
+    build_wheel,
+    measure_rss_mib,
+    render_requirements,
+    serving_pins,
+)
+from tabship.deploy.targets._docker import (
+    docker_cmd,
+    render_docker_readme,
+    render_dockerfile,
+    render_dockerignore,
+)
+from tabship.deploy.targets._heroku import (
+    procfile_command,
+    render_app_json,
+    render_heroku_readme,
+    render_procfile,
+    render_python_version,
+)
+from tabship.deploy.targets._kubernetes import (
+    render_deployment,
+    render_hpa,
+    render_kubernetes_readme,
+    render_kustomization,
+    render_service,
+)
+from tabship.errors import OptionError, OutputError, OutputExistsError
+
+__all__ = [
+    "TARGETS",
+    "DeploySpec",
+    "write_deployment",
+    "docker_cmd",
+    "procfile_command",
+    "render_files",
+    "render_dockerfile",
+]
+
+Renderer = Callable[[DeploySpec], str]
+_IMAGE_FILES: dict[str, Renderer] = {
+    "Dockerfile": render_dockerfile,
+    ".dockerignore": render_dockerignore,
+}
+TARGETS: dict[str, dict[str, Renderer]] = {
+    "docker": {**_IMAGE_FILES, "README.md": render_docker_readme},
+    "heroku": {
+        "Procfile": render_procfile,
+        ".python-version": render_python_version,
+        "app.json": render_app_json,
+        "README.md": render_heroku_readme,
+    },
+    "azure": {STARTUP_FILE: render_startup_sh, **_IMAGE_FILES, "README.md": render_azure_readme},
+    "kubernetes": {
+        "deployment.yaml": render_deployment,
+        "service.yaml": render_service,
+        "hpa.yaml": render_hpa,
+        "kustomization.yaml": render_kustomization,
+        **_IMAGE_FILES,
+        "README.md": render_kubernetes_readme,
+    },
+}
+_EXECUTABLE = {STARTUP_FILE}
+_MEMORY_STEP_MIB = 64
+
+
+def render_files(target: str, spec: DeploySpec) -> dict[str, str]:
+    """Every text file of ``target``'s folder for ``spec``, by name (pure)."""
+    files = {name: render(spec) for name, render in _renderers(target).items()}
+    return {"requirements.txt": render_requirements(spec), **files}
+
+
+def write_deployment(
+    model: str | Path, target: str, output: str | Path, *, force: bool = False
+) -> Path:
+    """Write a self-contained deployment folder for ``model`` on ``target``; return it.
+
+    Raises
+    ------
+    OptionError
+        ``target`` is not one of ``TARGETS``.
+    ArtifactError
+        ``model`` is not an intact tabship model.
+    OutputExistsError, OutputError
+        ``output`` is a non-empty folder (without ``force``), a file, or not writable.
+    """
+    from tabship.artifact import load
+
+    _renderers(target)
+    destination = Path(output)
+    _check_destination(destination, force)
+    artifact = load(model)
+    staging = _staging_dir(destination)
+    try:
+        pins = serving_pins(artifact.manifest, artifact.pipeline)
+        wheel = build_wheel(staging / WHEEL_DIR, pins)
+        _pack_model(Path(model), staging / MODEL_FILE)
+        spec = _spec_for(artifact.manifest, Path(model), staging / MODEL_FILE, pins, wheel)
+        spec = _sized(spec, staging / MODEL_FILE) if target == "kubernetes" else spec
+        _write_texts(staging, render_files(target, spec))
+        _make_readable(staging)
+        _swap_into_place(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return destination
+
+
+def _renderers(target: str) -> dict[str, Renderer]:
+    if target not in TARGETS:
+        raise OptionError("--target", f"one of {', '.join(TARGETS)}", target)
+    return TARGETS[target]
+
+
+def _check_destination(destination: Path, force: bool) -> None:
+    if destination.exists() and not destination.is_dir():
+        raise OutputError(destination, "it is a file, not a folder", hint="Choose a folder.")
+    if destination.is_dir() and any(destination.iterdir()) and not force:
+        raise OutputExistsError(destination)
+
+
+def _staging_dir(destination: Path) -> Path:
+    parent = destination.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(
+            destination,
+            f"its folder '{parent}' cannot be created or written ({exc.strerror or exc})",
+            hint="Choose a folder you can write to.",
+        ) from None
+
+
+def _pack_model(model: Path, dest: Path) -> None:
+    """A packed model is copied as it is; a folder is packed (both verified on load)."""
+    from tabship.artifact import pack
+
+    if model.is_file():
+        shutil.copyfile(model, dest)
+    else:
+        pack(model, dest)
+
+
+def _spec_for(
+    manifest: dict, model: Path, packed: Path, pins: tuple[tuple[str, str], ...], wheel: str
+) -> DeploySpec:
+    from tabship import __version__
+
+    sha = manifest["files"]["pipeline.skops"][:12]
+    name = _dns_name(model.name.removesuffix(".tabship"), sha)
+    return DeploySpec(
+        name=name,
+        tabship_version=__version__,
+        artifact_sha=sha,
+        python_version=str(manifest.get("python_version") or "3.11"),
+        pins=pins,
+        wheel_file=wheel,
+        image=f"{name}:{hashlib.sha256(packed.read_bytes()).hexdigest()[:12]}",
+    )
+
+
+def _sized(spec: DeploySpec, packed: Path) -> DeploySpec:
+    """Pod memory from one worker's measured peak RSS: request 1.5x, limit 2x, rounded up."""
+    rss = measure_rss_mib(packed)
+    return replace(
+        spec,
+        measured_rss_mib=rss,
+        memory_request_mib=_round_up(rss * 1.5),
+        memory_limit_mib=_round_up(rss * 2),
+    )
+
+
+def _dns_name(raw: str, sha: str) -> str:
+    """A name Kubernetes, Heroku and Azure accept: lower-case letters, digits, dashes."""
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", raw.lower()).strip("-")[:40].strip("-")
+    return cleaned if cleaned and cleaned[0].isalpha() else f"tabship-{sha}"
+
+
+def _round_up(mib: float) -> int:
+    return int(math.ceil(mib / _MEMORY_STEP_MIB) * _MEMORY_STEP_MIB)
+
+
+def _write_texts(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def _make_readable(folder: Path) -> None:
+    """World-readable files: the image's non-root user must read what root copied in."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        executable = path.is_dir() or path.name in _EXECUTABLE
+        path.chmod(0o755 if executable else 0o644)
+
+
+def _swap_into_place(staging: Path, destination: Path) -> None:
+    """Rename the finished folder into place; an old one (with --force) goes only after."""
+    old = None
+    if destination.exists():
+        old = destination.with_name(f".{destination.name}.old-{os.getpid()}")
+        os.rename(destination, old)
+    try:
+        os.rename(staging, destination)
+    except BaseException:
+        if old is not None:
+            os.rename(old, destination)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
