@@ -89,3 +89,15 @@ def test_smoke_with_a_missing_local_model_is_one_error_line(tmp_path):
     result = run_smoke(f"http://127.0.0.1:{free_port()}", "--model", str(missing))
     assert result.returncode == 3, result.stderr
     assert f"Error: Cannot load the model '{missing}'" in result.stderr
+
+
+def test_smoke_sends_the_api_key_and_reports_a_refused_one(trained_model, live_server):
+    model = trained_model("insurance")
+    url = live_server(model, "--api-key", "s3cret")
+    assert run_smoke(url, "--model", str(model), "--api-key", "s3cret").returncode == 0
+    refused = run_smoke(url, "--api-key", "wrong")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    checks = verdict(refused.stdout)
+    assert checks["health"] == "ok"
+    assert "FAILED" in checks.values()
+    assert "401" in refused.stdout
