@@ -30,7 +30,10 @@ def predict_command(
     model: Annotated[
         str, typer.Argument(help="Model folder, .tabship file, or http(s) URL of a tabship server.")
     ],
-    data: Annotated[Path, typer.Argument(help="CSV (.csv, .csv.gz) or Parquet file to score.")],
+    data: Annotated[
+        Path,
+        typer.Argument(help="CSV (.csv, .csv.gz) or Parquet file (a folder or glob with --dask)."),
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Scored file (.csv, .csv.gz, .parquet).")
     ],
@@ -51,7 +54,7 @@ def predict_command(
         typer.Option(
             metavar="SCHEDULER_ADDRESS",
             help="Score a folder or glob of files on this Dask cluster, one output file per "
-            "partition into the folder OUTPUT (needs tabship[dask]).",
+            "partition into the folder OUTPUT (needs tabship\\[dask]).",
         ),
     ] = None,
 ) -> None:
