@@ -70,6 +70,27 @@ def test_dask_scoring_matches_local_scoring(adult_model, cluster, parquet_dir, t
     assert not list(tmp_path.glob(".scored.tmp-*"))
 
 
+def test_the_artifact_reaches_each_worker_once_and_stays_loaded(
+    adult_model, cluster, parquet_dir, tmp_path
+):
+    import distributed
+
+    for run in ("first", "second"):
+        score_files_on_dask(
+            adult_model.path, parquet_dir, tmp_path / run, scheduler=cluster.scheduler_address
+        )
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        loaded = client.run(
+            lambda: sorted(__import__("tabship.deploy._dask_worker", fromlist=["x"])._MODELS)
+        )
+        plugins = client.run(lambda dask_worker: sorted(dask_worker.plugins))
+    assert len(loaded) == 2
+    assert all(len(keys) == 1 for keys in loaded.values())  # one Model per worker, reused
+    assert len({tuple(keys) for keys in loaded.values()}) == 1
+    for names in plugins.values():
+        assert len([n for n in names if n.startswith("tabship-model-")]) == 1
+
+
 def test_dask_scoring_of_a_csv_glob_writes_bad_rows_apart(adult_model, cluster, tmp_path):
     frame = read_table(dataset_path("adult.csv")).head(400).astype(str)
     frame.loc[5, "age"] = "not a number"
