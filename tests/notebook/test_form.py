@@ -115,3 +115,17 @@ def test_form_for_an_unreachable_server_is_a_clear_error():
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(RemoteError, match="cannot be reached"):
         form(url, timeout=2)
+
+
+def test_form_state_embeds_as_standalone_html(trained_model, tmp_path):
+    """What Voila and nbconvert do with a widget: serialize its state to a page."""
+    from ipywidgets.embed import embed_minimal_html
+
+    built = form(trained_model("drug200"))
+    fill(built, DRUG)
+    built.button.click()
+    page = tmp_path / "form.html"
+    embed_minimal_html(page, views=[built], title="drug200")
+    text = page.read_text()
+    assert '"description": "Predict"' in text or '"description":"Predict"' in text
+    assert "Probability of each class" in text
