@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 import tabship
+from tests._cli import error_lines, run_tabship
 from tests._servers import dataset_file
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def run_predict(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("TABSHIP_DEBUG", None)
-    env.pop("TABSHIP_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tabship", "predict", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_tabship("predict", *args)
 
 
 def test_predict_with_url_matches_local_scoring(trained_model, live_server, tmp_path):
@@ -65,7 +55,7 @@ def test_predict_with_url_checks_columns_with_the_local_schema(
         live_server(model),
     )
     assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    lines = error_lines(result)
     assert len(lines) == 1 and "lacks columns the model needs" in lines[0], result.stderr
     assert "'bmi'" in lines[0] and "'Na_to_K'" in lines[0]
     assert not (tmp_path / "o.csv").exists()

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 
 import pytest
 
+from tests._cli import error_lines, run_tabship
 from tests._servers import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def run_smoke(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("TABSHIP_DEBUG", None)
-    env.pop("TABSHIP_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tabship", "smoke", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+def run_smoke(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_tabship("smoke", *args)
 
 
 def verdict(output: str) -> dict[str, str]:
@@ -78,8 +68,7 @@ def test_smoke_against_a_closed_port_is_one_quick_error_line():
     result = run_smoke(url, "--timeout", "2")
     assert time.monotonic() - started < 20
     assert result.returncode == 5, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    lines = error_lines(result)
     assert len(lines) == 1, result.stderr
     assert url in lines[0] and "cannot be reached" in lines[0]
 

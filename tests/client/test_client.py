@@ -40,7 +40,8 @@ def test_client_predict_matches_the_local_model(drug):
 def test_client_accepts_words_as_users_type_them(drug):
     _, url = drug
     record = {"Age": 60, "Sex": "f", "BP": "low", "Cholesterol": "high", "Na_to_K": 20}
-    body = Client(url).score(record, explain=True)
+    with Client(url) as client:
+        body = client.score(record, explain=True)
     assert body["predictions"] == ["drugY"]
     assert body["explanations"][0][0]["feature"] == "Na_to_K"
 
@@ -48,28 +49,27 @@ def test_client_accepts_words_as_users_type_them(drug):
 def test_client_with_api_key(insurance):
     model, url = insurance
     record = model.schema.example
-    assert Client(url, api_key="s3cret").predict(record)[0] == pytest.approx(
-        model.predict(record)[0], abs=1e-6
-    )
-    with pytest.raises(RemoteError, match="401"):
-        Client(url).predict(record)
+    with Client(url, api_key="s3cret") as client:
+        assert client.predict(record)[0] == pytest.approx(model.predict(record)[0], abs=1e-6)
+    with Client(url) as client, pytest.raises(RemoteError, match="401"):
+        client.predict(record)
 
 
 def test_client_field_errors_come_back_as_validation_error(drug):
     _, url = drug
-    with pytest.raises(ValidationError) as caught:
-        Client(url).predict([{"Age": "old", "Sex": "F"}])
+    with Client(url) as client, pytest.raises(ValidationError) as caught:
+        client.predict([{"Age": "old", "Sex": "F"}])
     fields = {tuple(e["loc"])[-1] for e in caught.value.errors}
     assert {"Age", "BP", "Cholesterol", "Na_to_K"} <= fields
 
 
 def test_client_regression_has_no_probabilities(insurance):
     model, url = insurance
-    with pytest.raises(RemoteError, match="regression"):
-        Client(url, api_key="s3cret").predict_proba(model.schema.example)
+    with Client(url, api_key="s3cret") as client, pytest.raises(RemoteError, match="regression"):
+        client.predict_proba(model.schema.example)
 
 
 def test_client_unreachable_server_is_a_clear_error():
     url = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(RemoteError, match="cannot be reached"):
-        Client(url, timeout=2).health()
+    with Client(url, timeout=2) as client, pytest.raises(RemoteError, match="cannot be reached"):
+        client.health()

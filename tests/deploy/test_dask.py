@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from tabship.data import clean_frame, read_table
 from tabship.deploy import score_files_on_dask
 from tabship.deploy._batch import score_chunk
 from tabship.errors import DataFileError, OutputExistsError, RemoteError
+from tests._cli import error_lines, run_tabship
 from tests._servers import free_port
 from tests.conftest import dataset_path
 
@@ -132,15 +131,7 @@ def test_dask_unreachable_scheduler_is_a_quick_clear_error(adult_model, parquet_
 
 
 def run_predict(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("TABSHIP_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tabship", "predict", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-    )
+    return run_tabship("predict", *args)
 
 
 def test_predict_cli_with_dask(adult_model, cluster, parquet_dir, tmp_path):
@@ -161,6 +152,5 @@ def test_predict_cli_with_an_unreachable_scheduler(adult_model, parquet_dir, tmp
         str(adult_model.path), str(parquet_dir), "-o", str(tmp_path / "o"), "--dask", address
     )
     assert result.returncode == 5, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    lines = error_lines(result)
     assert len(lines) == 1 and address in lines[0], result.stderr
-    assert "Traceback" not in result.stderr

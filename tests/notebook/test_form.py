@@ -16,6 +16,8 @@ from tabship.notebook import PredictionForm, form  # noqa: E402
 from tabship.serve._plots import format_number, format_percent  # noqa: E402
 from tests._servers import free_port  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains the drug200 and insurance models once per session
+
 DRUG = {"Age": 61, "Sex": "M", "BP": "LOW", "Cholesterol": "NORMAL", "Na_to_K": 9.5}
 INSURANCE = {
     "age": 52,

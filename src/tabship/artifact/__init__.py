@@ -18,7 +18,7 @@ then construct the pipeline. See ``_format.py`` for how the format is versioned.
 
 from tabship.artifact._format import FORMAT_VERSION
 from tabship.artifact._pack import pack, unpack
-from tabship.artifact._store import Artifact, load, read_manifest, read_schema, save
+from tabship.artifact._store import Artifact, load, read_manifest, read_schema, save, verify
 from tabship.artifact._trusted import TRUSTED_TYPES, trusted_types
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "save",
     "trusted_types",
     "unpack",
+    "verify",
 ]

@@ -163,6 +163,16 @@ def load(path: str | Path) -> Artifact:
     return Artifact(pipeline, schema, metrics, summary, manifest, source, report_html, extras)
 
 
+def verify(path: str | Path) -> Schema:
+    """Every check ``load`` makes (hashes, format, trusted types), without building the
+    pipeline: a quick up-front check for a process that will not predict itself, such as
+    the parent of several server workers. Returns the schema."""
+    source = Path(path)
+    _, files = read_artifact(source)
+    audit_pipeline_bytes(files[PIPELINE], source)
+    return _schema_from(files[SCHEMA], source)
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """The checked manifest of a model, without reading its other files."""
     return read_manifest_only(path)

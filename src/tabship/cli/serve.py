@@ -84,7 +84,10 @@ def serve_command(
         os.environ.setdefault(variable, "1")
     n_workers = workers or default_workers()
     _check_cors(cors or [])
-    loaded = _load_or_fail(model)
+    # Several workers each load their own copy: the parent only verifies the artifact
+    # (hashes, types), so a bad path is still one clean error line, at a fraction of the
+    # startup time of building a pipeline nobody here will use.
+    loaded = _load_or_fail(model) if n_workers == 1 else _verified(model)
     options = {
         "api_key": api_key or None,
         "cors_origins": list(cors or []),
@@ -117,6 +120,19 @@ def _load_or_fail(model: str) -> Any:
     from tabship.runtime import load
 
     return load(model)
+
+
+class _Verified:
+    """What the parent of several workers knows of the model: its task, from the schema."""
+
+    def __init__(self, task: str) -> None:
+        self.task = task
+
+
+def _verified(model: str) -> _Verified:
+    from tabship.artifact import verify
+
+    return _Verified(verify(model).task)
 
 
 def _check_cors(origins: list[str]) -> None:

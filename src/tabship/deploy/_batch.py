@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,14 @@ def score_file(
     tmp_out = output.with_name(f".{output.name}.tmp-{os.getpid()}")
     tmp_err = errors_output.with_name(f".{errors_output.name}.tmp-{os.getpid()}")
     try:
-        with _Writer(tmp_out, output) as out, _Writer(tmp_err, errors_output) as err:
-            na_values = getattr(getattr(model, "schema", None), "na_values", ())
-            for chunk in read_chunks(source, chunk_size, na_values=na_values):
+        na_values = getattr(getattr(model, "schema", None), "na_values", ())
+        chunks = read_chunks(source, chunk_size, na_values=na_values)
+        with (
+            closing(chunks),
+            _Writer(tmp_out, output) as out,
+            _Writer(tmp_err, errors_output) as err,
+        ):
+            for chunk in chunks:
                 if rows == 0:
                     check_columns(getattr(model, "schema", None), chunk.columns, source)
                 good, bad = score_chunk(model, chunk, first_row=rows)
@@ -146,9 +152,9 @@ def read_chunks(source: Path, chunk_size: int, *, na_values: Any = ()) -> Iterat
             yield clean_frame(batch.to_pandas(), na_values=na_values)
         return
     try:
-        reader = pd.read_csv(source, chunksize=chunk_size, dtype=str, keep_default_na=False)
-        for chunk in reader:
-            yield clean_frame(chunk, na_values=na_values)
+        with pd.read_csv(source, chunksize=chunk_size, dtype=str, keep_default_na=False) as reader:
+            for chunk in reader:
+                yield clean_frame(chunk, na_values=na_values)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataFileError(source, f"it is not a readable CSV ({err})") from None
 

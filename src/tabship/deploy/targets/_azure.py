@@ -29,34 +29,39 @@ def render_startup_sh(spec: DeploySpec) -> str:
 def render_azure_readme(spec: DeploySpec) -> str:
     name = shlex.quote(spec.name)
     runtime = shlex.quote(f"PYTHON:{spec.python_minor}")
+    group = shlex.quote(f"{spec.name}-rg")
     return (
         render_readme_common(spec)
         + f"""
 ## Azure App Service for Linux
 
-From this folder (App Service installs `requirements.txt` while it builds the app):
+From this folder (App Service installs `requirements.txt` while it builds the app; the
+app name must be unique across Azure, so change it if it is taken):
 
 ```sh
-az webapp up --name {name} --runtime {runtime} --sku B1
-az webapp config set --name {name} --resource-group <the group az webapp up printed> \\
+APP={name}
+RESOURCE_GROUP={group}
+LOCATION=westeurope
+az group create --name "$RESOURCE_GROUP" --location "$LOCATION"
+az webapp up --name "$APP" --resource-group "$RESOURCE_GROUP" --location "$LOCATION" \\
+    --runtime {runtime} --sku B1
+az webapp config set --name "$APP" --resource-group "$RESOURCE_GROUP" \\
     --startup-file {STARTUP_FILE}
-az webapp browse --name {name}
+az webapp config appsettings set --name "$APP" --resource-group "$RESOURCE_GROUP" \\
+    --settings WEB_CONCURRENCY=2
+curl "https://$APP.azurewebsites.net/health"
 ```
 
-`{STARTUP_FILE}` starts the server on the port App Service gives in `PORT`. Set the
-worker processes with an app setting:
-
-```sh
-az webapp config appsettings set --name {name} --resource-group <group> \\
-    --settings WEB_CONCURRENCY=3
-```
+`{STARTUP_FILE}` starts the server on the port App Service gives in `PORT`, with
+`WEB_CONCURRENCY` worker processes.
 
 ## Azure Container Apps
 
 The `Dockerfile` here builds the image; Container Apps builds and runs it:
 
 ```sh
-az containerapp up --name {name} --source . --ingress external --target-port 8000
+az containerapp up --name "$APP" --resource-group "$RESOURCE_GROUP" --location "$LOCATION" \\
+    --source . --ingress external --target-port 8000
 ```
 
 """
