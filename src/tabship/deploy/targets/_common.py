@@ -127,7 +127,7 @@ and `{WHEEL_DIR}/` holds tabship itself, so nothing here needs tabship on a pack
 ```sh
 python{spec.python_minor} -m venv .venv && . .venv/bin/activate
 pip install -r requirements.txt        # run from this folder: the wheel path is relative
-PORT=8000 tabship serve {MODEL_FILE} --host 127.0.0.1 --port 8000
+tabship serve {MODEL_FILE} --host 127.0.0.1 --port 8000
 curl localhost:8000/health
 ```
 """
