@@ -46,7 +46,9 @@ def test_deploy_writes_the_folder_and_says_where(charges_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_deploy_refuses_a_non_empty_folder_then_replaces_it_with_force(charges_model, tmp_path):
+def test_deploy_refuses_a_non_empty_folder_even_with_force_unless_a_deployment(
+    charges_model, tmp_path
+):
     out = tmp_path / "docker"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
@@ -55,10 +57,10 @@ def test_deploy_refuses_a_non_empty_folder_then_replaces_it_with_force(charges_m
     assert error_lines(result) == [
         f"Error: Cannot write '{out}': it already exists. Pass --force (force=True) to replace it."
     ]
-    assert [p.name for p in out.iterdir()] == ["notes.txt"]
     forced = run_deploy(str(charges_model), "--target", "docker", "-o", str(out), "--force")
-    assert forced.returncode == 0, forced.stderr
-    assert (out / "Dockerfile").is_file() and not (out / "notes.txt").exists()
+    assert forced.returncode == 4
+    assert len(error_lines(forced)) == 1 and "will not replace it" in forced.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
 def test_missing_model_is_one_error_line_and_writes_nothing(tmp_path):

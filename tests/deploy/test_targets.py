@@ -302,15 +302,19 @@ def test_kubernetes_memory_is_sized_from_the_measured_rss(folders):
 
 
 @pytest.mark.slow
-def test_refuses_a_non_empty_folder_without_force(charges_model, tmp_path):
+def test_refuses_a_non_empty_folder_and_force_replaces_only_a_deployment(charges_model, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.txt").write_text("keep me")
     with pytest.raises(OutputExistsError, match="already exists.*--force"):
         write_deployment(charges_model, "heroku", out)
+    with pytest.raises(OutputError, match="holds no model.tabship, so --force will not"):
+        write_deployment(charges_model, "heroku", out, force=True)
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
-    write_deployment(charges_model, "heroku", out, force=True)
-    assert (out / "Procfile").is_file() and not (out / "mine.txt").exists()
+    (out / "mine.txt").unlink()
+    write_deployment(charges_model, "heroku", out)  # an empty folder is filled
+    write_deployment(charges_model, "docker", out, force=True)
+    assert (out / "Dockerfile").is_file() and not (out / "Procfile").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left behind
 
 

@@ -105,7 +105,8 @@ def write_deployment(
     ArtifactError
         ``model`` is not an intact tabship model.
     OutputExistsError, OutputError
-        ``output`` is a non-empty folder (without ``force``), a file, or not writable.
+        ``output`` is a non-empty folder (without ``force``; with it, unless it is an
+        earlier deployment), a file, or not writable.
     """
     from tabship.artifact import load
 
@@ -138,8 +139,17 @@ def _renderers(target: str) -> dict[str, Renderer]:
 def _check_destination(destination: Path, force: bool) -> None:
     if destination.exists() and not destination.is_dir():
         raise OutputError(destination, "it is a file, not a folder", hint="Choose a folder.")
-    if destination.is_dir() and any(destination.iterdir()) and not force:
+    if not destination.is_dir() or not any(destination.iterdir()):
+        return
+    if not force:
         raise OutputExistsError(destination)
+    if not (destination / MODEL_FILE).is_file():
+        # --force replaces an earlier deployment, never a user's unrelated folder.
+        raise OutputError(
+            destination,
+            f"it is not empty and holds no {MODEL_FILE}, so --force will not replace it",
+            hint="Choose an empty or new folder, or remove it yourself if it is not needed.",
+        )
 
 
 def _staging_dir(destination: Path) -> Path:
