@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
 from contextlib import ExitStack
 from typing import Annotated, Any
@@ -122,6 +123,27 @@ def _load_or_fail(model: str) -> Any:
     return load(model)
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The workers' shared socket, with TCP_NODELAY set for the connections it accepts.
+
+    uvicorn's multi-worker mode left Nagle's algorithm on: a response's headers and body
+    went out as two segments and the second waited for the client's delayed ACK, adding
+    44 ms to every request (measured with wrk: p50 44 ms with two workers, 1.1 ms with
+    one). Linux copies TCP_NODELAY from a listening socket to the sockets it accepts.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as err:
+        listener.close()
+        raise OptionError("--port", f"a free port on {host} ({err.strerror})", port) from None
+    listener.set_inheritable(True)
+    return listener
+
+
 class _Verified:
     """What the parent of several workers knows of the model: its task, from the schema."""
 
@@ -167,11 +189,11 @@ def _run_workers(model: str, host: str, port: int, workers: int, options: dict[s
         os.environ[f"{ENV_PREFIX}STRICT_CATEGORIES"] = "1" if options["strict_categories"] else ""
         if options["api_key"]:
             os.environ["TABSHIP_API_KEY"] = options["api_key"]
+        listener = stack.enter_context(_listening_socket(host, port))
         uvicorn.run(
             "tabship.serve._app:app_from_env",
             factory=True,
-            host=host,
-            port=port,
+            fd=listener.fileno(),
             workers=workers,
             log_level="info",
         )
