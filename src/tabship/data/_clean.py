@@ -68,7 +68,10 @@ def clean_column(column: pd.Series, markers: set[str]) -> pd.Series:
     """One column cleaned; non-text columns come back unchanged."""
     if not is_text_column(column):
         return column.copy()
-    stripped = column.map(_strip, na_action="ignore")
+    if _is_string_dtype(column):  # vectorised: batch scoring cleans millions of cells
+        stripped = column.str.strip()
+    else:
+        stripped = column.map(_strip, na_action="ignore")
     stripped = stripped.where(~stripped.isin(markers))
     numbers = _as_numbers(stripped)
     if numbers is not None:
@@ -81,6 +84,11 @@ def clean_column(column: pd.Series, markers: set[str]) -> pd.Series:
 def is_text_column(column: pd.Series) -> bool:
     """Text-holding columns: pandas ``str``/string dtype or object dtype."""
     return pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)
+
+
+def _is_string_dtype(column: pd.Series) -> bool:
+    """pandas' text dtypes ("str", "string"), whose values are all text or missing."""
+    return pd.api.types.is_string_dtype(column) and not pd.api.types.is_object_dtype(column)
 
 
 def _strip(value: object) -> object:
@@ -96,7 +104,7 @@ def _as_numbers(column: pd.Series) -> pd.Series | None:
     present = column.dropna()
     if present.empty:
         return pd.Series(float("nan"), index=column.index, name=column.name, dtype="float64")
-    if any(isinstance(v, bool) for v in present.tolist()):
+    if not _is_string_dtype(present) and any(isinstance(v, bool) for v in present.tolist()):
         return None
     try:
         numbers = pd.to_numeric(column, errors="raise")
