@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests._cli import error_lines, run_tabship
+
 pytestmark = pytest.mark.integration
 
 
-def run_cli(
-    *args: str, cwd: Path | None = None, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("TABSHIP_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tabship", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        env=env,
-    )
+def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return run_tabship(*args, timeout=timeout)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
     assert result.returncode != 0, result.stdout
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    lines = error_lines(result)
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
