@@ -61,8 +61,9 @@ def feature_importance(
     y_series = pd.Series(np.asarray(y), index=X.index)
     X_used, y_used = _sample(X, y_series, max_rows, seed)
     if max_seconds is not None:
-        rows = _affordable_rows(pipeline, X_used, n_calls=X.shape[1] * n_repeats + 1,
-                                max_seconds=max_seconds)  # fmt: skip
+        rows, n_repeats = _affordable(
+            pipeline, X_used, n_features=X.shape[1], n_repeats=n_repeats, max_seconds=max_seconds
+        )
         X_used, y_used = _sample(X_used, y_used, rows, seed)
     result = permutation_importance(
         pipeline,
@@ -85,14 +86,24 @@ def feature_importance(
     ).reset_index(drop=True)
 
 
-def _affordable_rows(pipeline: Any, X: pd.DataFrame, *, n_calls: int, max_seconds: float) -> int:
-    """How many rows let ``n_calls`` predictions finish in ``max_seconds`` (timed once)."""
+def _affordable(
+    pipeline: Any, X: pd.DataFrame, *, n_features: int, n_repeats: int, max_seconds: float
+) -> tuple[int, int]:
+    """Rows and shuffles per column that fit ``max_seconds`` (one prediction timed).
+
+    Rows go first (down to 200); when even 200 rows are too slow, as with a forest in an
+    ensemble on a small holdout, fewer shuffles (down to one) keep the cap.
+    """
     started = time.perf_counter()
     pipeline.predict(X)
     per_call = time.perf_counter() - started
-    if per_call * n_calls <= max_seconds:
-        return len(X)
-    return max(200, int(len(X) * max_seconds / (per_call * n_calls)))
+    if per_call * (n_features * n_repeats + 1) <= max_seconds:
+        return len(X), n_repeats
+    rows = max(200, int(len(X) * max_seconds / (per_call * (n_features * n_repeats + 1))))
+    per_call *= min(1.0, rows / len(X))
+    while n_repeats > 1 and per_call * (n_features * n_repeats + 1) > max_seconds:
+        n_repeats -= 1
+    return min(rows, len(X)), n_repeats
 
 
 def _primary_scorer(task: str) -> Any:
