@@ -136,7 +136,6 @@ class _Rule:
     def __init__(self, f: Field) -> None:
         self.name = f.name
         self.required = f.required
-        self.default: Any = f.default
         self.missing_value: Any = None
 
     def convert(self, value: Any) -> tuple[Any, _Problem | None]:
@@ -168,10 +167,6 @@ class _NumberRule(_Rule):
         self.low, self.high = f.minimum, f.maximum
         self.range = {"minimum": f.minimum, "maximum": f.maximum}
         self.missing_value = math.nan
-        try:
-            self.default = float(f.default) if f.default is not None else math.nan
-        except (TypeError, ValueError):
-            self.default = math.nan
 
     def convert(self, value: Any) -> tuple[Any, _Problem | None]:
         kind = type(value)
@@ -225,7 +220,6 @@ class _CategoryRule(_Rule):
             self._add_yes_no(categories)
         self.expected = categories[:_EXPECTED_LIMIT]
         self.wanted = f"one of {_quoted(categories)}" if categories else "a text value"
-        self.default = None if f.default is None else str(f.default)
 
     def _add_yes_no(self, categories: list[str]) -> None:
         """Let ``True``, ``"yes"``, ``1`` all reach a boolean field's own spelling."""
@@ -272,12 +266,6 @@ class _DateRule(_Rule):
 
     expected = "an ISO 8601 date or time"
     wanted = "a date or time such as '2024-01-31'"
-
-    def __init__(self, f: Field) -> None:
-        super().__init__(f)
-        # The schema may store a timezone-aware default; the frame holds naive UTC only.
-        default = self.convert(f.default)[0] if f.default is not None else None
-        self.default = None if default is _INVALID or default is _MISSING else default
 
     def convert(self, value: Any) -> tuple[Any, _Problem | None]:
         if isinstance(value, str):
