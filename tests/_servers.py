@@ -74,6 +74,10 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], P
     return get
 
 
+# base URL -> pid of the server process, for tests that look inside it (/proc).
+SERVER_PIDS: dict[str, int] = {}
+
+
 def free_port() -> int:
     """A TCP port free right now on 127.0.0.1 (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -126,6 +130,7 @@ def live_server(
             )
         base_url = f"http://127.0.0.1:{port}"
         servers[key] = (base_url, process)
+        SERVER_PIDS[base_url] = process.pid
         wait_ready(base_url, process, log)
         return base_url
 

@@ -7,8 +7,7 @@ fast and never pulls in the training libraries until ``tabship.train`` is called
 from __future__ import annotations
 
 import os
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Idle OpenMP threads sleep instead of spinning. LightGBM and scikit-learn each bring an
 # OpenMP runtime; spinning threads of two runtimes, or of two processes on a busy
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 # either runtime loads, so it lives at the top of the package; a user's own value wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from tabship._lazy import lazy_attributes
 from tabship.errors import (
     ArtifactError,
     DataError,
@@ -45,15 +45,12 @@ __all__ = [
     "train",
 ]
 
-_LAZY = {
-    "train": "tabship.training",
-    "TrainingRun": "tabship.training",
-    "load": "tabship.runtime",
-    "Model": "tabship.runtime",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'tabship' has no attribute {name!r}")
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "train": "tabship.training",
+        "TrainingRun": "tabship.training",
+        "load": "tabship.runtime",
+        "Model": "tabship.runtime",
+    },
+)

@@ -59,6 +59,7 @@ TRACKED_LIBRARIES: tuple[str, ...] = (
     "scikit-learn",
     "lightgbm",
     "skops",
+    "treelite",
 )
 
 # A packed model larger than this (uncompressed) is refused rather than read into memory:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +40,15 @@ from tabship.errors import (
 __all__ = ["Artifact", "load", "read_manifest", "read_schema", "save"]
 
 
-@dataclass(repr=False)
 class Artifact:
     """A loaded model: the fitted pipeline and everything saved with it.
 
     Attributes
     ----------
     pipeline : sklearn.pipeline.Pipeline
-        The fitted pipeline, rebuilt from trusted types only.
+        The fitted pipeline, rebuilt from trusted types only. Loaded with
+        ``build_pipeline=False``, it is audited and built on first access instead, so a
+        server that predicts from the scoring plan never imports scikit-learn.
     schema : Schema
         The input fields and the target.
     metrics, summary : dict
@@ -60,17 +60,42 @@ class Artifact:
     report_html : str
         The training report.
     extra_files : dict[str, bytes]
-        Any other files saved with the model, by name.
+        Any other files saved with the model, by name (the scoring plan among them).
     """
 
-    pipeline: Any
-    schema: Schema
-    metrics: dict[str, Any]
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
-    path: Path
-    report_html: str = ""
-    extra_files: dict[str, bytes] = field(default_factory=dict)
+    def __init__(
+        self,
+        pipeline_bytes: bytes,
+        schema: Schema,
+        metrics: dict[str, Any],
+        summary: dict[str, Any],
+        manifest: dict[str, Any],
+        path: Path,
+        report_html: str = "",
+        extra_files: dict[str, bytes] | None = None,
+    ) -> None:
+        self._pipeline_bytes = pipeline_bytes
+        self._pipeline: Any = None
+        self.schema = schema
+        self.metrics = metrics
+        self.summary = summary
+        self.manifest = manifest
+        self.path = path
+        self.report_html = report_html
+        self.extra_files = extra_files or {}
+
+    @property
+    def pipeline(self) -> Any:
+        if self._pipeline is None:
+            audit_pipeline_bytes(self._pipeline_bytes, self.path)
+            check_library_versions(self.manifest, self.path)
+            self._pipeline = _construct(self._pipeline_bytes, self.path)
+        return self._pipeline
+
+    @property
+    def pipeline_built(self) -> bool:
+        """Whether the pipeline has been rebuilt (scikit-learn and skops imported)."""
+        return self._pipeline is not None
 
     def __repr__(self) -> str:
         target = self.schema.target
@@ -129,8 +154,12 @@ def save(
     return write_directory(target, files, force=force, replaceable=looks_like_artifact)
 
 
-def load(path: str | Path) -> Artifact:
+def load(path: str | Path, *, build_pipeline: bool = True) -> Artifact:
     """Load a model folder or packed ``.tabship`` file, verifying it before building it.
+
+    With ``build_pipeline=False`` the files are read and their hashes checked now, while
+    the pipeline's type audit and construction wait until ``Artifact.pipeline`` is first
+    used (a serving worker that predicts from the scoring plan never needs it).
 
     Raises
     ------
@@ -152,24 +181,29 @@ def load(path: str | Path) -> Artifact:
     """
     source = Path(path)
     manifest, files = read_artifact(source)
-    audit_pipeline_bytes(files[PIPELINE], source)
     schema = _schema_from(files[SCHEMA], source)
     metrics = _json_from(files[METRICS], METRICS, source)
     summary = _json_from(files[SUMMARY], SUMMARY, source)
     report_html = _text_from(files[REPORT], REPORT, source)
-    check_library_versions(manifest, source)
-    pipeline = _construct(files[PIPELINE], source)
     extras = {n: data for n, data in files.items() if n not in (*REQUIRED_FILES, MANIFEST)}
-    return Artifact(pipeline, schema, metrics, summary, manifest, source, report_html, extras)
+    loaded = Artifact(
+        files[PIPELINE], schema, metrics, summary, manifest, source, report_html, extras
+    )
+    if build_pipeline:
+        loaded.pipeline  # noqa: B018 - audit and build now, raising here if unsafe
+    return loaded
 
 
-def verify(path: str | Path) -> Schema:
+def verify(path: str | Path, *, audit: bool = True) -> Schema:
     """Every check ``load`` makes (hashes, format, trusted types), without building the
     pipeline: a quick up-front check for a process that will not predict itself, such as
-    the parent of several server workers. Returns the schema."""
+    the parent of several server workers. ``audit=False`` skips the type audit, which
+    imports scikit-learn and skops (seconds), for callers that audit when they build.
+    Returns the schema."""
     source = Path(path)
     _, files = read_artifact(source)
-    audit_pipeline_bytes(files[PIPELINE], source)
+    if audit:
+        audit_pipeline_bytes(files[PIPELINE], source)
     return _schema_from(files[SCHEMA], source)
 
 

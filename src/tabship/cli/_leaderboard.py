@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from tabship.cli._console import console, table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["show_result"]
 
@@ -14,7 +15,7 @@ __all__ = ["show_result"]
 def show_result(leaderboard: pd.DataFrame | list[dict[str, Any]], metrics: dict[str, Any]) -> None:
     rows = (
         leaderboard.to_dict(orient="records")
-        if isinstance(leaderboard, pd.DataFrame)
+        if hasattr(leaderboard, "to_dict")  # a DataFrame
         else leaderboard
     )
     columns = [c for c in (rows[0] if rows else {}) if c not in ("params", "family")]

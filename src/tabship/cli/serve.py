@@ -86,8 +86,8 @@ def serve_command(
     n_workers = workers or default_workers()
     _check_cors(cors or [])
     # Several workers each load their own copy: the parent only verifies the artifact
-    # (hashes, types), so a bad path is still one clean error line, at a fraction of the
-    # startup time of building a pipeline nobody here will use.
+    # (hashes, schema), so a bad path is still one clean error line, at a fraction of the
+    # startup time of loading a model nobody here will use.
     loaded = _load_or_fail(model) if n_workers == 1 else _verified(model)
     options = {
         "api_key": api_key or None,
@@ -120,7 +120,7 @@ def _load_or_fail(model: str) -> Any:
     """Load the artifact here, so a bad path is one ``Error:`` line, not a server crash."""
     from tabship.runtime import load
 
-    return load(model)
+    return load(model, lean=True)
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -152,9 +152,13 @@ class _Verified:
 
 
 def _verified(model: str) -> _Verified:
-    from tabship.artifact import verify
+    """Hashes and schema; the type audit too when the workers will build the pipeline
+    (a model with a scoring plan is served without it, and audited if ever built)."""
+    from tabship.artifact import read_manifest, verify
+    from tabship.runtime import PLAN_FILE
 
-    return _Verified(verify(model).task)
+    has_plan = PLAN_FILE in read_manifest(model).get("files", {})
+    return _Verified(verify(model, audit=not has_plan).task)
 
 
 def _check_cors(origins: list[str]) -> None:

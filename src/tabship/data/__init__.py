@@ -1,12 +1,24 @@
-"""Reading tables, inferring their schema and task, cleaning the target. No model code."""
+"""Reading tables, inferring their schema and task, cleaning the target. No model code.
 
-from tabship.data._canonical import canonical_series, canonical_text
-from tabship.data._clean import DEFAULT_NA_VALUES, clean_frame
-from tabship.data._infer import infer_schema
-from tabship.data._read import read_table
+The schema and the expression language need only the standard library and numpy; the
+readers and cleaners need pandas. Names load on first use, so a serving worker that only
+needs ``Schema`` never pays for pandas.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tabship._lazy import lazy_attributes
 from tabship.data._schema import FEATURE_ROLES, ROLES, TASKS, Field, Role, Schema, Target, Task
-from tabship.data._summary import summarize
-from tabship.data._task import prepare_target
+
+if TYPE_CHECKING:
+    from tabship.data._canonical import canonical_series, canonical_text
+    from tabship.data._clean import DEFAULT_NA_VALUES, clean_frame
+    from tabship.data._infer import infer_schema
+    from tabship.data._read import read_table
+    from tabship.data._summary import summarize
+    from tabship.data._task import prepare_target
 
 __all__ = [
     "DEFAULT_NA_VALUES",
@@ -26,3 +38,17 @@ __all__ = [
     "read_table",
     "summarize",
 ]
+
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "canonical_series": "tabship.data._canonical",
+        "canonical_text": "tabship.data._canonical",
+        "DEFAULT_NA_VALUES": "tabship.data._clean",
+        "clean_frame": "tabship.data._clean",
+        "infer_schema": "tabship.data._infer",
+        "read_table": "tabship.data._read",
+        "summarize": "tabship.data._summary",
+        "prepare_target": "tabship.data._task",
+    },
+)

@@ -12,29 +12,42 @@ that is the honest price of a model-agnostic method (SHAP would need per-model c
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from tabship.data import Schema
 
 __all__ = ["explain_record"]
 
+PredictColumns = Callable[[dict[str, list[Any]], int], np.ndarray]
+
 
 def explain_record(
-    pipeline: Any, row: pd.DataFrame, schema: Schema, class_index: int | None = None
+    predict: PredictColumns,
+    values: Mapping[str, Any],
+    schema: Schema,
+    class_index: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Contributions of each model input to the prediction for the single-row ``row``."""
+    """Contributions of each model input to the prediction for one validated record.
+
+    ``predict(columns, n)`` is the model on validated columns: values ``(n,)`` or class
+    probabilities ``(n, k)``.
+    """
     fields = schema.feature_fields
-    variants = pd.concat([row] * (len(fields) + 1), ignore_index=True)
+    n = len(fields) + 1
+    columns = {name: [value] * n for name, value in values.items()}
     for i, field in enumerate(fields, start=1):
-        variants.loc[i, field.name] = field.default
-    outputs = _outputs(pipeline, variants, class_index)
+        columns[field.name][i] = field.default
+    outputs = np.asarray(predict(columns, n), dtype=float)
+    if class_index is not None:
+        outputs = outputs[:, class_index]
     contributions = [
         {
             "feature": field.name,
-            "value": _plain(row.iloc[0][field.name]),
+            "value": _plain(values.get(field.name)),
             "baseline": _plain(field.default),
             "contribution": float(outputs[0] - outputs[i]),
         }
@@ -43,18 +56,12 @@ def explain_record(
     return sorted(contributions, key=lambda c: -abs(c["contribution"]))
 
 
-def _outputs(pipeline: Any, frame: pd.DataFrame, class_index: int | None) -> np.ndarray:
-    if class_index is None:
-        return np.asarray(pipeline.predict(frame), dtype=float)
-    return np.asarray(pipeline.predict_proba(frame), dtype=float)[:, class_index]
-
-
 def _plain(value: Any) -> Any:
     """JSON-native value: numpy scalars to Python, NaN to None."""
     if value is None:
         return None
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

@@ -2,26 +2,30 @@
 
 Every prediction goes through the same validate-then-predict path as the HTTP API
 (``score_records``), so ``model.predict(record)`` in a notebook and ``POST /predict`` on
-a server accept the same inputs, fill the same defaults and give the same answer.
+a server accept the same inputs, fill the same defaults and give the same answer. The
+model predicts from its scoring plan (``_plan``) whenever it has one, for one record or
+a million; the scikit-learn pipeline is the fallback for what the plan cannot express.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tabship.artifact import Artifact
 from tabship.artifact import load as load_artifact
 from tabship.data import Schema
-from tabship.errors import TaskError, ValidationError
-from tabship.runtime._fastpath import FastPath, compile_fast_path
-from tabship.runtime._scoring import Scored, score_records
-from tabship.runtime._validate import _validator_for
+from tabship.errors import TabshipWarning, TaskError
+from tabship.runtime._explain import PredictColumns
+from tabship.runtime._plan import PLAN_FILE, Plan, PlanError
+from tabship.runtime._scoring import Scored, frame_predictor, score_records
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Model", "load"]
 
@@ -44,13 +48,16 @@ class Model:
     array([16884.9...])
     """
 
-    def __init__(self, artifact: Artifact, *, load_seconds: float = 0.0) -> None:
+    def __init__(
+        self, artifact: Artifact, *, load_seconds: float = 0.0, native_lightgbm: bool = False
+    ) -> None:
         self.artifact = artifact
         self.load_seconds = load_seconds
         # Every pipeline tabship builds handles unseen categories, so they are accepted
         # with a warning; a server may refuse them instead (``--strict-categories``).
         self.allow_unknown_categories = True
-        self.fast_path: FastPath | None = compile_fast_path(artifact.pipeline, artifact.schema)
+        self.plan: Plan | None = _plan_of(artifact, native_lightgbm)
+        self._predict: PredictColumns | None = self.plan.predict if self.plan else None
 
     @property
     def pipeline(self) -> Any:
@@ -92,7 +99,17 @@ class Model:
         regression)."""
         if self.task == "regression":
             return None
+        if self.plan is not None and self.plan.classes is not None:
+            return list(self.plan.classes)
         return [str(c) for c in self.pipeline.classes_]
+
+    @property
+    def predict_columns(self) -> PredictColumns:
+        """The model on validated columns: ``predict_columns(columns, n)`` gives values
+        ``(n,)`` or class probabilities ``(n, k)``; the plan when there is one."""
+        if self._predict is None:
+            self._predict = frame_predictor(self.pipeline, self.schema)
+        return self._predict
 
     def score(
         self,
@@ -102,15 +119,10 @@ class Model:
         strict: bool = True,
         max_records: int | None = None,
     ) -> Scored:
-        """Validate ``data`` against the schema, then predict; see ``score_records``.
-
-        One record (a dict) without explanations takes the compiled fast path when the
-        pipeline has one: the same validation, no per-request DataFrame.
-        """
-        if self.fast_path is not None and not explain and isinstance(data, Mapping) and data:
-            return self._score_one_fast(data)
+        """Validate ``data`` against the schema, then predict; see ``score_records``."""
         return score_records(
-            self.pipeline,
+            self.predict_columns,
+            self.classes,
             self.schema,
             data,
             explain=explain,
@@ -118,28 +130,6 @@ class Model:
             max_records=max_records,
             allow_unknown_categories=self.allow_unknown_categories,
         )
-
-    def _score_one_fast(self, record: Mapping[str, Any]) -> Scored:
-        assert self.fast_path is not None
-        validator = _validator_for(self.schema, self.allow_unknown_categories)
-        check = validator.validate_one(record)
-        if check.errors:
-            raise ValidationError(check.errors)
-        output = self.fast_path.predict_one(check.values)
-        scored = Scored(
-            index=[0],
-            predictions=[],
-            warnings=check.warnings,
-            defaulted=check.defaulted,
-            unknown_fields=check.unknown_fields,
-        )
-        if not self.fast_path.classifier:
-            scored.predictions = [float(output[0])]
-            return scored
-        classes = self.classes or []
-        scored.predictions = [classes[int(np.argmax(output))]]
-        scored.probabilities = [dict(zip(classes, map(float, output), strict=True))]
-        return scored
 
     def predict(self, data: Any) -> np.ndarray:
         """Predictions for one record (dict), a list of records or a DataFrame.
@@ -173,6 +163,8 @@ class Model:
                 "regression",
                 hint="Use predict() for the predicted value.",
             )
+        import pandas as pd
+
         scored = self.score(data)
         index = data.index[scored.index] if isinstance(data, pd.DataFrame) else None
         return pd.DataFrame(scored.probabilities, columns=self.classes, index=index)
@@ -182,8 +174,19 @@ class Model:
         return f"Model(path={str(self.path)!r}, target={target.name!r}, task={self.task!r})"
 
 
-def load(path: str | Path) -> Model:
+def load(path: str | Path, *, lean: bool = False, native_lightgbm: bool = False) -> Model:
     """Load a model folder or packed ``.tabship`` file, verified and audited.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model folder or packed file.
+    lean : bool
+        Check the files now but build the scikit-learn pipeline only if a prediction
+        needs it (the scoring plan does not): what a server worker wants, to start in a
+        second and stay small. Its type audit then happens when it is built.
+    native_lightgbm : bool
+        Predict LightGBM models with LightGBM itself, which is faster on large batches.
 
     Raises
     ------
@@ -191,5 +194,25 @@ def load(path: str | Path) -> Model:
         The path is not an intact tabship model (see ``tabship.artifact.load``).
     """
     started = time.perf_counter()
-    loaded = load_artifact(path)
-    return Model(loaded, load_seconds=time.perf_counter() - started)
+    loaded = load_artifact(path, build_pipeline=not lean)
+    model = Model(loaded, native_lightgbm=native_lightgbm)
+    model.load_seconds = time.perf_counter() - started
+    return model
+
+
+def _plan_of(artifact: Artifact, native_lightgbm: bool) -> Plan | None:
+    """The stored plan; for a model saved without one, a plan compiled from the pipeline."""
+    if PLAN_FILE in artifact.extra_files:
+        try:
+            return Plan.from_files(artifact.extra_files, native_lightgbm=native_lightgbm)
+        except PlanError as error:
+            warnings.warn(
+                f"{artifact.path}: {error}; predicting with the pipeline instead.",
+                TabshipWarning,
+                stacklevel=3,
+            )
+            return None
+    from tabship.runtime._compile import plan_files
+
+    files = plan_files(artifact.pipeline, artifact.schema)
+    return Plan.from_files(files, native_lightgbm=native_lightgbm) if files else None

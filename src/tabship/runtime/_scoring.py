@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from tabship.data import Schema
-from tabship.runtime._explain import explain_record
-from tabship.runtime._validate import validate_records
+from tabship.runtime._explain import PredictColumns, explain_record
+from tabship.runtime._validate import ValidationResult, validate_records
 
-__all__ = ["Scored", "score_records"]
+__all__ = ["Scored", "frame_predictor", "score_records"]
 
 
 @dataclass
@@ -49,7 +49,8 @@ class Scored:
 
 
 def score_records(
-    pipeline: Any,
+    predict: PredictColumns,
+    classes: list[str] | None,
     schema: Schema,
     data: Any,
     *,
@@ -60,15 +61,17 @@ def score_records(
 ) -> Scored:
     """Validate ``data`` against ``schema``, then predict the valid records.
 
-    With ``strict`` any invalid record raises ``ValidationError`` listing every problem;
-    without it the valid records are scored and the errors returned per input index.
+    ``predict(columns, n)`` is the model on validated columns (the scoring plan, or the
+    pipeline behind ``frame_predictor``); ``classes`` names its probability columns
+    (None for regression). With ``strict`` any invalid record raises ``ValidationError``
+    listing every problem; without it the valid records are scored and the errors
+    returned per input index.
     """
     checked = validate_records(
         data, schema, max_records=max_records, allow_unknown_categories=allow_unknown_categories
     )
     if strict or not checked.valid_index:
         checked.raise_if_invalid()
-    frame = checked.frame
     scored = Scored(
         index=list(checked.valid_index),
         predictions=[],
@@ -77,23 +80,41 @@ def score_records(
         defaulted=list(checked.defaulted),
         unknown_fields=list(checked.unknown_fields),
     )
-    if frame.empty:
+    n = len(checked.valid_index)
+    if n == 0:
         return scored
-    if schema.task == "regression":
-        scored.predictions = [float(v) for v in np.asarray(pipeline.predict(frame), dtype=float)]
-        class_of_row: list[int | None] = [None] * len(frame)
+    output = np.asarray(predict(checked.columns, n), dtype=float)
+    class_of_row: list[int | None] = [None] * n
+    if classes is None:
+        scored.predictions = output.reshape(n).tolist()
     else:
-        proba = np.asarray(pipeline.predict_proba(frame), dtype=float)
-        classes = [str(c) for c in pipeline.classes_]
-        best = proba.argmax(axis=1)
+        best = output.argmax(axis=1)
         scored.predictions = [classes[i] for i in best]
-        scored.probabilities = [dict(zip(classes, map(float, row), strict=True)) for row in proba]
-        class_of_row = [int(i) for i in best]
+        scored.probabilities = [dict(zip(classes, row, strict=True)) for row in output.tolist()]
+        class_of_row = best.tolist()
     if explain:
         scored.explanations = [
             explain_record(
-                pipeline, frame.iloc[[i]].reset_index(drop=True), schema, class_of_row[i]
+                predict,
+                {name: values[i] for name, values in checked.columns.items()},
+                schema,
+                class_of_row[i],
             )
-            for i in range(len(frame))
+            for i in range(n)
         ]
     return scored
+
+
+def frame_predictor(pipeline: Any, schema: Schema) -> PredictColumns:
+    """The fitted pipeline as ``predict(columns, n)``: validated columns become the
+    DataFrame with the schema's dtypes that the pipeline was trained on."""
+    roles = {f.name: f.role for f in schema.feature_fields}
+    regression = schema.task == "regression"
+
+    def predict(columns: dict[str, list[Any]], n: int) -> np.ndarray:
+        frame = ValidationResult(list(range(n)), columns=columns, roles=roles).frame
+        if regression:
+            return np.asarray(pipeline.predict(frame), dtype=float)
+        return np.asarray(pipeline.predict_proba(frame), dtype=float)
+
+    return predict

@@ -113,12 +113,13 @@ def _lifespan(model_path: Any, strict_categories: bool):  # type: ignore[no-unty
         if isinstance(model_path, str | os.PathLike):
             from tabship.runtime import load
 
-            model = load(model_path)
+            model = load(model_path, lean=True)
             seconds = time.perf_counter() - started
         else:
             model = model_path
             seconds = getattr(model, "load_seconds", None) or 0.0
-        _one_thread_per_estimator(model.pipeline)
+        if getattr(model, "plan", None) is None:  # the plan predicts on one thread already
+            _one_thread_per_estimator(model.pipeline)
         model.allow_unknown_categories = not strict_categories
         app.state.load_seconds = seconds
         app.state.metrics.load_seconds.set(seconds)

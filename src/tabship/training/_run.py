@@ -45,6 +45,7 @@ class TrainingRun:
     def save(self, path: str | Path, *, force: bool = False) -> Path:
         """Write the artifact atomically; refuse to replace an existing one unless ``force``."""
         from tabship import artifact
+        from tabship.runtime._compile import plan_files
 
         self.path = artifact.save(
             path,
@@ -53,6 +54,7 @@ class TrainingRun:
             metrics=self.metrics,
             summary=self.summary,
             report_html=self.report_html,
+            extra_files=plan_files(self.model, self.schema),
             force=force,
         )
         return self.path

@@ -50,6 +50,7 @@ SERVING_LIBRARIES: tuple[str, ...] = (
     "scipy",
     "scikit-learn",
     "skops",
+    "treelite",
     "jinja2",
     "fastapi",
     "fastapi-offline",

@@ -27,7 +27,6 @@ from tabship.serve._body import (
     relocate,
     too_many_records,
 )
-from tabship.serve._csv import parse_csv, scored_csv
 from tabship.serve._errors import ProblemError, json_safe, problem, reject
 from tabship.serve._openapi import ErrorBody
 
@@ -109,6 +108,8 @@ async def predict_csv(request: Request) -> StreamingResponse:
     raw, filename = await _upload(request)
     model = request.app.state.model
     sep = request.query_params.get("sep", ",") or ","
+    from tabship.serve._csv import parse_csv, scored_csv  # pandas, on the first upload only
+
     frame = await run_in_threadpool(parse_csv, raw, model.schema, sep)
     count = request.app.state.metrics.count_predictions
     chunks = scored_csv(model, frame, lambda predictions: count(model.task, predictions))

@@ -1,9 +1,10 @@
-"""The one-record fast path agrees with the fitted Pipeline, on every reference dataset.
+"""The scoring plan agrees with the fitted Pipeline, on every reference dataset.
 
 Each dataset gets every model family the search builds (with the preprocessing kind it
-uses), plus a log-target regressor and a soft-voting ensemble, fitted on a sample;
-the fast path must reproduce ``Pipeline.predict`` / ``predict_proba`` to 1e-9 on
-records it never saw, including missing values and unseen categories.
+uses), plus a log-target regressor and a soft-voting ensemble, fitted on a sample; the
+plan, written to its files and read back, must reproduce ``Pipeline.predict`` /
+``predict_proba`` to 1e-9 on records it never saw (including missing values and unseen
+categories), one record at a time and all at once, with Treelite and with LightGBM.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sklearn.ensemble import VotingClassifier, VotingRegressor
 
 from tabship.data import infer_schema, prepare_target, read_table
 from tabship.errors import TabshipWarning
-from tabship.runtime._fastpath import compile_fast_path
+from tabship.runtime._compile import compile_plan, plan_files
+from tabship.runtime._plan import Plan
 from tabship.runtime._validate import RecordValidator, validate_records
 from tabship.search._candidates import baseline_candidates, log_target, make_pipeline
 from tests.conftest import dataset_path
@@ -93,7 +95,7 @@ def with_surprises(X: pd.DataFrame, schema) -> pd.DataFrame:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(DATASETS))
-def test_fast_path_agrees_with_the_pipeline(name):
+def test_plan_agrees_with_the_pipeline(name):
     schema, pipelines, X = fitted_candidates(name)
     X = with_surprises(X, schema)
     validator = RecordValidator(schema)
@@ -107,22 +109,35 @@ def test_fast_path_agrees_with_the_pipeline(name):
     frame = checked.frame
     compiled = 0
     for label, pipeline in pipelines.items():
-        fast = compile_fast_path(pipeline, schema)
-        if fast is None:
+        files = plan_files(pipeline, schema)
+        if not files:
             continue
         compiled += 1
         if schema.task == "regression":
             expected = pipeline.predict(frame)
         else:
             expected = pipeline.predict_proba(frame)
-        got = [fast.predict_one(validator.validate_one(r).values) for r in records]
-        got = np.asarray(got, dtype=float).reshape(expected.shape)
-        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9, err_msg=f"{name}: {label}")
+        for native in (False, True):
+            plan = Plan.from_files(files, native_lightgbm=native)
+            one_by_one = [
+                plan.predict({k: [v] for k, v in validator.validate_one(r).values.items()}, 1)
+                for r in records
+            ]
+            got = np.asarray(one_by_one, dtype=float).reshape(expected.shape)
+            message = f"{name}: {label}, native={native}"
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9, err_msg=message)
+            at_once = plan.predict(checked.columns, len(records))
+            np.testing.assert_allclose(at_once, expected, rtol=0, atol=1e-9, err_msg=message)
+            # Large batches look categories up column-wise (pandas), not row by row.
+            big = {k: list(v) * 10 for k, v in checked.columns.items()}
+            tiled = np.concatenate([expected] * 10)
+            got_big = plan.predict(big, 10 * len(records))
+            np.testing.assert_allclose(got_big, tiled, rtol=0, atol=1e-9, err_msg=message)
     has_dates = any(f.role == "datetime" for f in schema.feature_fields)
     assert has_dates or compiled == len(pipelines), f"{name}: only {compiled} compiled"
 
 
-def test_fast_path_refuses_what_it_cannot_compile():
+def test_plan_refuses_what_it_cannot_compile():
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
     from sklearn.tree import DecisionTreeRegressor
@@ -131,5 +146,5 @@ def test_fast_path_refuses_what_it_cannot_compile():
     odd = Pipeline([("f", FunctionTransformer(np.log1p)), ("m", DecisionTreeRegressor())])
     odd.fit(X, [1, 2, 3, 4])
     schema = infer_schema(X.assign(y=[1.0, 2.5, 3.1, 4.7]), "y", task="regression")
-    assert compile_fast_path(odd, schema) is None
+    assert compile_plan(odd, schema) is None
     assert math.isfinite(odd.predict(X)[0])
