@@ -29,10 +29,10 @@ ROOT = HERE.parent
 WORKER = r"""
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
-import tabship
+import tabship.runtime
 from tabship.deploy import score_file
 model_dir, source, output, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-model = tabship.load(model_dir)
+model = tabship.runtime.load(model_dir, native_lightgbm=True)  # as tabship predict
 started = time.perf_counter()
 report = score_file(model, source, output, chunk_size=chunk, force=True)
 seconds = time.perf_counter() - started

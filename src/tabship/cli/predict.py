@@ -103,7 +103,8 @@ def _scorer(model: str, api_key: str | None) -> Any:
         return _RemoteScorer(model, api_key)
     from tabship.runtime import load
 
-    return load(model)
+    # Files are scored in large chunks, where LightGBM's own threads beat Treelite's.
+    return load(model, native_lightgbm=True)
 
 
 class _RemoteScorer:

@@ -99,6 +99,14 @@ def _all_text(column: pd.Series) -> bool:
     return all(isinstance(v, str) for v in column.dropna().tolist())
 
 
+def _looks_numeric(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _as_numbers(column: pd.Series) -> pd.Series | None:
     """The column as numbers when every present value is a number, else None."""
     present = column.dropna()
@@ -106,6 +114,8 @@ def _as_numbers(column: pd.Series) -> pd.Series | None:
         return pd.Series(float("nan"), index=column.index, name=column.name, dtype="float64")
     if not _is_string_dtype(present) and any(isinstance(v, bool) for v in present.tolist()):
         return None
+    if not _looks_numeric(present.iloc[0]):
+        return None  # a text column: skip parsing every cell only to fail
     try:
         numbers = pd.to_numeric(column, errors="raise")
     except (ValueError, TypeError):
