@@ -117,7 +117,7 @@ class _RemoteScorer:
         self.client.health()  # fail fast, with one clear line, when it is unreachable
         self.schema = None
 
-    def score(self, frame: Any, *, strict: bool = False) -> Any:
+    def score(self, frame: Any, *, strict: bool = False, probability_dicts: bool = True) -> Any:
         from tabship.client._client import score_frame_remotely
 
         return score_frame_remotely(self.client, frame)

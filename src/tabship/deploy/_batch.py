@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from tabship.data import clean_frame
+from tabship.data._clean import na_markers
 from tabship.errors import DataError, DataFileError, OutputError, OutputExistsError
 
 __all__ = ["BatchReport", "score_file"]
@@ -98,11 +99,14 @@ def score_chunk(
     model: Any, chunk: pd.DataFrame, *, first_row: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score one chunk: (scored rows with prediction columns, failed rows with reasons)."""
-    result = model.score(chunk, strict=False)
+    result = model.score(chunk, strict=False, probability_dicts=False)
     good = chunk.iloc[result.index].reset_index(drop=True)
     names = _output_names(model, chunk.columns)
     good[names["prediction"]] = result.predictions
-    if result.probabilities is not None:
+    if result.probability_matrix is not None:
+        for j, cls in enumerate(model.classes):
+            good[names["proba"] + str(cls)] = result.probability_matrix[:, j]
+    elif result.probabilities is not None:
         proba = pd.DataFrame(result.probabilities)
         for cls in proba.columns:
             good[names["proba"] + str(cls)] = proba[cls].to_numpy()
@@ -151,8 +155,18 @@ def read_chunks(source: Path, chunk_size: int, *, na_values: Any = ()) -> Iterat
         for batch in pq.ParquetFile(source).iter_batches(batch_size=chunk_size):
             yield clean_frame(batch.to_pandas(), na_values=na_values)
         return
+    # pandas' C parser reads the numbers and the NA markers itself (parsing numbers from
+    # text afterwards took a quarter of the run); clean_frame still strips, and still
+    # makes numeric any column the parser left as text.
+    markers = na_markers(na_values)
     try:
-        with pd.read_csv(source, chunksize=chunk_size, dtype=str, keep_default_na=False) as reader:
+        with pd.read_csv(
+            source,
+            chunksize=chunk_size,
+            keep_default_na=False,
+            na_values=markers,
+            skipinitialspace=True,
+        ) as reader:
             for chunk in reader:
                 yield clean_frame(chunk, na_values=na_values)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:

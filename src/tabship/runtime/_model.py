@@ -118,6 +118,7 @@ class Model:
         explain: bool = False,
         strict: bool = True,
         max_records: int | None = None,
+        probability_dicts: bool = True,
     ) -> Scored:
         """Validate ``data`` against the schema, then predict; see ``score_records``."""
         return score_records(
@@ -129,6 +130,7 @@ class Model:
             strict=strict,
             max_records=max_records,
             allow_unknown_categories=self.allow_unknown_categories,
+            probability_dicts=probability_dicts,
         )
 
     def predict(self, data: Any) -> np.ndarray:

@@ -26,6 +26,9 @@ class Scored:
     index: list[int]
     predictions: list[Any]
     probabilities: list[dict[str, float]] | None = None
+    # The same probabilities as a (records, classes) array, columns in model class order;
+    # batch scoring reads this instead of a dict per record.
+    probability_matrix: Any = field(default=None, repr=False)
     explanations: list[list[dict[str, Any]]] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
@@ -58,6 +61,7 @@ def score_records(
     strict: bool = True,
     max_records: int | None = None,
     allow_unknown_categories: bool = True,
+    probability_dicts: bool = True,
 ) -> Scored:
     """Validate ``data`` against ``schema``, then predict the valid records.
 
@@ -65,7 +69,9 @@ def score_records(
     pipeline behind ``frame_predictor``); ``classes`` names its probability columns
     (None for regression). With ``strict`` any invalid record raises ``ValidationError``
     listing every problem; without it the valid records are scored and the errors
-    returned per input index.
+    returned per input index. ``probability_dicts=False`` leaves the probabilities in
+    ``probability_matrix`` only (a dict per record costs more than the model on a big
+    batch).
     """
     checked = validate_records(
         data, schema, max_records=max_records, allow_unknown_categories=allow_unknown_categories
@@ -90,7 +96,9 @@ def score_records(
     else:
         best = output.argmax(axis=1)
         scored.predictions = [classes[i] for i in best]
-        scored.probabilities = [dict(zip(classes, row, strict=True)) for row in output.tolist()]
+        scored.probability_matrix = output
+        if probability_dicts:
+            scored.probabilities = [dict(zip(classes, r, strict=True)) for r in output.tolist()]
         class_of_row = best.tolist()
     if explain:
         scored.explanations = [
