@@ -249,18 +249,20 @@ def _record_hash(data: bytes) -> str:
 
 _MEASURE = """
 import json, resource, sys
-import tabship, tabship.serve
-model = tabship.load(sys.argv[1])
+import tabship.runtime, tabship.serve
+model = tabship.runtime.load(sys.argv[1], lean=True)  # as a server worker loads it
 model.predict(model.schema.example)
+import tabship.serve._csv  # pandas, which the first CSV upload loads
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 """
 
 
 def measure_rss_mib(model_file: Path) -> int:
-    """Peak RSS, in MiB, of a fresh process that loads the model and predicts once.
+    """Peak RSS, in MiB, of a fresh process that loads the model as a server worker does,
+    predicts once and loads what a CSV upload needs.
 
     Measured in a subprocess so that this process's own memory does not count; it is what
-    one server worker needs before any traffic, and sizes the Kubernetes pod.
+    one server worker needs for every route, and sizes the Kubernetes pod.
     """
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(model_file)],
