@@ -39,4 +39,5 @@ def insurance_run(tmp_path_factory: pytest.TempPathFactory):
 
 
 # Real servers and the models they serve, for every test folder (serve, client, cli, deploy).
+from tests._browser import browser  # noqa: E402, F401
 from tests._servers import live_server, trained_model  # noqa: E402, F401

@@ -8,23 +8,12 @@ scrolling. One run has JavaScript switched off to show the pages need none.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # The tutorial's acceptance cases (drugY / drugC / drugA), as a user would pick them.
 CASES = [
@@ -33,20 +22,6 @@ CASES = [
     ({"Age": "30", "Sex": "F", "BP": "HIGH", "Cholesterol": "NORMAL", "Na to K": "9"}, "drugA"),
 ]
 SELECTS = ("Sex", "BP", "Cholesterol")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
