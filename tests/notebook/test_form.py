@@ -97,7 +97,10 @@ def test_live_form_updates_as_values_change(trained_model):
 @pytest.mark.integration
 @pytest.mark.parametrize(
     ("name", "record", "chart"),
-    [("insurance", INSURANCE, None), ("drug200", DRUG, "Probability of each class")],
+    [
+        ("insurance", INSURANCE, "Where this prediction sits among the training charges"),
+        ("drug200", DRUG, "How common each class was in training"),
+    ],
 )
 def test_form_against_a_live_server(trained_model, live_server, name, record, chart):
     path = trained_model(name)
@@ -131,3 +134,12 @@ def test_form_state_embeds_as_standalone_html(trained_model, tmp_path):
     text = page.read_text()
     assert '"description": "Predict"' in text or '"description":"Predict"' in text
     assert "Probability of each class" in text
+
+
+def test_the_notebook_form_does_not_import_the_web_server():
+    import subprocess
+    import sys
+
+    code = "import sys, tabship.notebook\nassert 'fastapi' not in sys.modules\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

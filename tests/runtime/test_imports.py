@@ -1,9 +1,12 @@
-"""The runtime never imports the training stack (DESIGN: runtime -> artifact -> data)."""
+"""The runtime never imports the training stack (DESIGN: runtime -> artifact -> data),
+nor, until a prediction needs the pipeline, the model libraries themselves."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import pytest
 
 TRAINING_STACK = (
     "tabship.search",
@@ -12,12 +15,15 @@ TRAINING_STACK = (
     "matplotlib",
     "sklearn.model_selection",
 )
+# A server worker predicting from the scoring plan must not pay for these.
+MODEL_LIBRARIES = ("sklearn", "pandas", "skops", "lightgbm", "scipy.stats", "fastapi")
 
 
-def test_import_runtime_leaves_the_training_stack_out():
+@pytest.mark.parametrize("unwanted", [TRAINING_STACK, MODEL_LIBRARIES], ids=["training", "models"])
+def test_import_runtime_leaves_out(unwanted):
     code = (
-        "import sys, tabship.runtime\n"
-        f"loaded = [m for m in {TRAINING_STACK!r} if m in sys.modules]\n"
+        "import sys, tabship.runtime, tabship.artifact, tabship.data\n"
+        f"loaded = [m for m in {unwanted!r} if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

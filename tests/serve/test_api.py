@@ -253,6 +253,7 @@ def test_health_ready_metadata(server):
         "Na_to_K",
     }
     assert meta["metrics"]
+    assert meta["summary"]["target"]["name"] == "Drug"  # what remote forms draw
     assert meta["model_load_seconds"] > 0
     assert meta["manifest"]
     assert meta["omp_num_threads"] == "1"  # one thread per worker, set by tabship serve

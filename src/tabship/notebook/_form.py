@@ -218,11 +218,8 @@ class _LocalBackend:
 
 
 class _RemoteBackend:
-    """A running server: the schema from ``/metadata``, scoring through ``/predict``.
-
-    ``/metadata`` carries no training summary, so the where-it-sits chart of a
-    regression is not drawn for a remote model (the probabilities of a classifier are).
-    """
+    """A running server: schema and training summary from ``/metadata``, scoring
+    through ``/predict``."""
 
     def __init__(self, url: str, *, api_key: str | None, timeout: float) -> None:
         from tabship.client import Client

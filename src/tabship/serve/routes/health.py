@@ -41,7 +41,8 @@ async def ready(request: Request) -> dict[str, str]:
 
 @router.get("/metadata", summary="The served model", responses={503: _NOT_READY})
 async def metadata(request: Request) -> JSONResponse:
-    """Schema, test metrics, versions from the manifest and the model's load time."""
+    """Schema, test metrics, the training summary (distributions of the target and the
+    inputs, as the result page draws them), versions from the manifest and load time."""
     model = getattr(request.app.state, "model", None)
     if model is None:
         await ready(request)
@@ -51,6 +52,7 @@ async def metadata(request: Request) -> JSONResponse:
         "classes": model.classes,
         "schema": model.schema.to_dict(),
         "metrics": model.metrics,
+        "summary": model.summary,
         "manifest": model.manifest,
         "model_load_seconds": request.app.state.load_seconds,
         "python_version": platform.python_version(),
