@@ -128,10 +128,10 @@ def test_plan_agrees_with_the_pipeline(name):
             np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9, err_msg=message)
             at_once = plan.predict(checked.columns, len(records))
             np.testing.assert_allclose(at_once, expected, rtol=0, atol=1e-9, err_msg=message)
-            # Large batches look categories up column-wise (pandas), not row by row.
-            big = {k: list(v) * 10 for k, v in checked.columns.items()}
-            tiled = np.concatenate([expected] * 10)
-            got_big = plan.predict(big, 10 * len(records))
+            # Large batches look categories up column-wise (pandas) and predict on all cores.
+            big = {k: list(v) * 40 for k, v in checked.columns.items()}
+            tiled = np.concatenate([expected] * 40)
+            got_big = plan.predict(big, 40 * len(records))
             np.testing.assert_allclose(got_big, tiled, rtol=0, atol=1e-9, err_msg=message)
     has_dates = any(f.role == "datetime" for f in schema.feature_fields)
     assert has_dates or compiled == len(pipelines), f"{name}: only {compiled} compiled"
@@ -148,3 +148,15 @@ def test_plan_refuses_what_it_cannot_compile():
     schema = infer_schema(X.assign(y=[1.0, 2.5, 3.1, 4.7]), "y", task="regression")
     assert compile_plan(odd, schema) is None
     assert math.isfinite(odd.predict(X)[0])
+
+
+def test_a_plan_that_disagrees_with_its_pipeline_is_caught():
+    """The save-time probe check: a plan standing in for another pipeline is refused."""
+    from tabship.runtime._compile import _disagreement, _probe_records
+
+    schema, pipelines, _ = fitted_candidates("insurance")
+    plan = Plan.from_files(plan_files(pipelines["LightGBM"], schema))
+    assert len(_probe_records(schema)) > len(schema.feature_fields)
+    assert _disagreement(plan, pipelines["LightGBM"], schema) is None
+    reason = _disagreement(plan, pipelines["Ridge"], schema)
+    assert reason is not None and "disagrees with the pipeline" in reason

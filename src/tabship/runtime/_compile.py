@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tabship.errors import TabshipWarning
 from tabship.runtime._plan import PLAN_FILE, PLAN_FORMAT, Plan
 
 __all__ = ["compile_plan", "plan_files"]
@@ -29,21 +30,73 @@ class Unsupported(Exception):
 
 
 def plan_files(pipeline: Any, schema: Any) -> dict[str, bytes]:
-    """``plan.json`` and its model files for ``pipeline``; empty when it has no plan."""
+    """``plan.json`` and its model files for ``pipeline``; empty when it has no plan.
+
+    A plan is only returned after it predicted what the pipeline predicts on probe
+    records built from the schema (every category, the range ends, missing values): a
+    converter bug must cost speed, never a wrong answer. Nothing here can fail a save.
+    """
     compiled = _Compiler()
     try:
         root = compiled.estimator(pipeline)
+        task = schema.task
+        spec = {
+            "format": PLAN_FORMAT,
+            "task": task,
+            "classes": None if task == "regression" else [str(c) for c in pipeline.classes_],
+            "inputs": [f.name for f in schema.feature_fields],
+            "root": root,
+        }
+        files = {PLAN_FILE: json.dumps(spec, allow_nan=False).encode("utf-8"), **compiled.blobs}
+        problem = _disagreement(Plan.from_files(files), pipeline, schema)
     except Unsupported:
         return {}
-    task = schema.task
-    spec = {
-        "format": PLAN_FORMAT,
-        "task": task,
-        "classes": None if task == "regression" else [str(c) for c in pipeline.classes_],
-        "inputs": [f.name for f in schema.feature_fields],
-        "root": root,
-    }
-    return {PLAN_FILE: json.dumps(spec, allow_nan=False).encode("utf-8"), **compiled.blobs}
+    except Exception as error:  # a converter failing in its own way
+        problem = f"it could not be compiled ({type(error).__name__}: {error})"
+    if problem:
+        warnings.warn(
+            f"The model has no scoring plan: {problem}. It predicts with its scikit-learn "
+            "pipeline instead, which is slower to load and to serve.",
+            TabshipWarning,
+            stacklevel=2,
+        )
+        return {}
+    return files
+
+
+def _disagreement(plan: Plan, pipeline: Any, schema: Any) -> str | None:
+    """Why ``plan`` cannot stand in for ``pipeline`` on probe records, or None."""
+    from tabship.runtime._scoring import frame_predictor
+    from tabship.runtime._validate import validate_records
+
+    checked = validate_records(_probe_records(schema), schema)
+    if checked.errors or not checked.valid_index:
+        return None  # nothing valid to compare on (a schema without an example)
+    n = len(checked.valid_index)
+    expected = frame_predictor(pipeline, schema)(checked.columns, n)
+    got = plan.predict(checked.columns, n)
+    if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-9, atol=1e-9):
+        worst = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else None
+        return f"it disagrees with the pipeline on probe records (largest difference {worst})"
+    return None
+
+
+def _probe_records(schema: Any) -> list[dict[str, Any]]:
+    """The example record, then one change at a time: every category (up to 50 per
+    field), the ends of every numeric range, and a missing value where one is allowed."""
+    base = dict(schema.example)
+    records = [base]
+    for f in schema.feature_fields:
+        if f.role in ("categorical", "boolean"):
+            values: list[Any] = list(f.categories or [])[:50]
+        elif f.role == "numeric":
+            values = [v for v in (f.minimum, f.maximum) if v is not None]
+        else:
+            values = []
+        if not f.required:
+            values.append(None)
+        records.extend({**base, f.name: v} for v in values)
+    return records
 
 
 def compile_plan(pipeline: Any, schema: Any) -> Plan | None:
