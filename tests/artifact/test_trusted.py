@@ -31,6 +31,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from tabship import artifact
 from tabship.artifact._trusted import untrusted_types
 from tabship.errors import ArtifactFormatError, UntrustedTypeError
+from tabship.features import LogTargetRegressor
 from tests.artifact.conftest import CATEGORICAL, rewrite
 
 SMALL_TREES = {"n_estimators": 5, "max_depth": 3, "random_state": 0, "n_jobs": 1}
@@ -43,6 +44,7 @@ REGRESSORS = {
     "decision_tree": DecisionTreeRegressor(max_depth=3),
     "ridge": Ridge(),
     "log_target": TransformedTargetRegressor(Ridge(), func=np.log1p, inverse_func=np.expm1),
+    "bounded_log_target": LogTargetRegressor(LGBMRegressor(**LGBM)),
     "voting": VotingRegressor([("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=2))]),
     "stacking": StackingRegressor(
         [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=2))], cv=2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tabship.features import (
@@ -9,6 +10,7 @@ from tabship.features import (
     CategoryEncoder,
     DatetimeParts,
     DerivedColumns,
+    LogTargetRegressor,
     SchemaCoercer,
 )
 
@@ -42,6 +44,7 @@ ESTIMATORS = [
     DerivedColumns(expressions=("ratio = x0 / (x1 + 1)", "scaled = log1p(abs(x0)) * 2")),
     DatetimeParts(),
     CategoryEncoder(),
+    LogTargetRegressor(Ridge()),
 ]
 
 

@@ -11,13 +11,16 @@ from tabship.features._datetime import DatetimeParts
 from tabship.features._derived import DERIVED_FUNCTIONS, DerivedColumns, parse_derived
 from tabship.features._frame import canonical_text
 from tabship.features._preprocessor import KINDS, build_preprocessor
+from tabship.features._target import LogTargetRegressor
 
-# tabship's own transformer classes: the artifact layer adds them to skops' trusted types.
+# tabship's own classes inside a fitted pipeline (transformers, and the log-target
+# regressor): the artifact layer adds them to skops' trusted types.
 FEATURE_TRANSFORMERS: tuple[type, ...] = (
     SchemaCoercer,
     DerivedColumns,
     DatetimeParts,
     CategoryEncoder,
+    LogTargetRegressor,
 )
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "CategoryEncoder",
     "DatetimeParts",
     "DerivedColumns",
+    "LogTargetRegressor",
     "SchemaCoercer",
     "build_preprocessor",
     "canonical_text",

@@ -160,6 +160,10 @@ class _Compiler:
 
     def model(self, model: Any) -> dict[str, Any]:
         name = type(model).__name__
+        if name == "LogTargetRegressor":
+            inner = self.model(model.regressor_)
+            clip = [model.low_, model.high_]
+            return {"kind": "log_target", "inner": inner, "clip": clip, "shift": model.shift_}
         if name == "TransformedTargetRegressor":
             if model.inverse_func is not np.expm1 or model.func is not np.log1p:
                 raise Unsupported("target transform")
@@ -275,7 +279,8 @@ def _linear(model: Any) -> dict[str, Any]:
 
 
 def _innermost(model: Any) -> Any:
-    return model.regressor_ if type(model).__name__ == "TransformedTargetRegressor" else model
+    wrapped = type(model).__name__ in ("LogTargetRegressor", "TransformedTargetRegressor")
+    return model.regressor_ if wrapped else model
 
 
 def _native_hist_gradient_boosting(model: Any) -> bool:

@@ -293,7 +293,9 @@ def _model(
     kind = spec["kind"]
     if kind == "log_target":
         inner = _model(spec["inner"], blobs, native)
-        return lambda X: np.expm1(inner(X))
+        low, high = spec.get("clip") or (-math.inf, math.inf)
+        shift = float(spec.get("shift", 0.0))
+        return lambda X: np.expm1(np.clip(inner(X), low, high)) - shift
     if kind == "linear":
         return _linear(spec)
     if kind == "trees":

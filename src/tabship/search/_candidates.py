@@ -70,12 +70,11 @@ def lightgbm_model(task: str, params: dict[str, Any], *, seed: int, n_jobs: int)
 
 
 def log_target(model: Any) -> Any:
-    """Fit ``model`` on log1p(y) and predict back on the original scale."""
-    from sklearn.compose import TransformedTargetRegressor
+    """Fit ``model`` on log1p(y) and predict back on the original scale, within bounds
+    (see ``LogTargetRegressor``: a log-scale linear model extrapolates exponentially)."""
+    from tabship.features import LogTargetRegressor
 
-    return TransformedTargetRegressor(
-        regressor=model, func=np.log1p, inverse_func=np.expm1, check_inverse=False
-    )
+    return LogTargetRegressor(model)
 
 
 def baseline_candidates(
