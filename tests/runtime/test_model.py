@@ -139,3 +139,19 @@ def test_load_a_packed_model(drug, tmp_path):
 def test_load_refuses_what_is_not_a_model(tmp_path):
     with pytest.raises(ArtifactError, match="does not exist"):
         runtime.load(tmp_path / "missing")
+
+
+def test_a_model_saved_without_a_plan_compiles_one_at_load(mpg):
+    model, X = mpg
+    assert runtime.PLAN_FILE not in model.artifact.extra_files
+    assert model.plan is not None
+    np.testing.assert_allclose(model.predict(X), model.pipeline.predict(X), rtol=0, atol=1e-9)
+
+
+def test_a_plan_this_version_cannot_run_is_compiled_afresh(mpg):
+    model, X = mpg
+    loaded = artifact.load(model.path)
+    loaded.extra_files = {runtime.PLAN_FILE: b'{"format": 1, "task": "regression"}'}
+    again = runtime.Model(loaded)
+    assert again.plan is not None
+    np.testing.assert_allclose(again.predict(X), model.predict(X), rtol=0, atol=1e-9)

@@ -15,6 +15,7 @@ import copy
 import json
 import math
 import warnings
+import zlib
 from typing import Any
 
 import numpy as np
@@ -111,7 +112,7 @@ class _Compiler:
 
     def blob(self, suffix: str, data: bytes) -> str:
         name = f"plan-{len(self.blobs)}.{suffix}"
-        self.blobs[name] = data
+        self.blobs[name] = zlib.compress(data, 6)
         return name
 
     def estimator(self, est: Any) -> dict[str, Any]:
@@ -193,7 +194,7 @@ class _Compiler:
             "kind": "trees",
             "link": link,
             "treelite": self.blob("treelite", converted.serialize_bytes()),
-            "lightgbm": self.blob("lightgbm.txt", booster.model_to_string().encode("utf-8")),
+            "lightgbm": self.blob("lightgbm", booster.model_to_string().encode("utf-8")),
         }
 
     def hist_gradient_boosting(self, model: Any) -> dict[str, Any]:

@@ -10,7 +10,6 @@ a million; the scikit-learn pipeline is the fallback for what the plan cannot ex
 from __future__ import annotations
 
 import time
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ import numpy as np
 from tabship.artifact import Artifact
 from tabship.artifact import load as load_artifact
 from tabship.data import Schema
-from tabship.errors import TabshipWarning, TaskError
+from tabship.errors import TaskError
 from tabship.runtime._explain import PredictColumns
 from tabship.runtime._plan import PLAN_FILE, Plan, PlanError
 from tabship.runtime._scoring import Scored, frame_predictor, score_records
@@ -203,17 +202,13 @@ def load(path: str | Path, *, lean: bool = False, native_lightgbm: bool = False)
 
 
 def _plan_of(artifact: Artifact, native_lightgbm: bool) -> Plan | None:
-    """The stored plan; for a model saved without one, a plan compiled from the pipeline."""
+    """The stored plan; for a model saved without one (or with a plan this version
+    cannot run), a plan compiled from the pipeline, which then loads in full."""
     if PLAN_FILE in artifact.extra_files:
         try:
             return Plan.from_files(artifact.extra_files, native_lightgbm=native_lightgbm)
-        except PlanError as error:
-            warnings.warn(
-                f"{artifact.path}: {error}; predicting with the pipeline instead.",
-                TabshipWarning,
-                stacklevel=3,
-            )
-            return None
+        except PlanError:
+            pass  # compiled afresh below; only startup time is lost
     from tabship.runtime._compile import plan_files
 
     files = plan_files(artifact.pipeline, artifact.schema)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 __all__ = ["PLAN_FILE", "Plan"]
 
 PLAN_FILE = "plan.json"
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2  # 2: model files deflated with zlib
 
 Frame = dict[str, np.ndarray]
 Columns = list[np.ndarray]
@@ -325,7 +326,7 @@ def _trees(
     if native and spec.get("lightgbm"):
         import lightgbm
 
-        booster = lightgbm.Booster(model_str=blobs[spec["lightgbm"]].decode("utf-8"))
+        booster = lightgbm.Booster(model_str=_blob(blobs, spec["lightgbm"]).decode("utf-8"))
 
         def predict_native(X: np.ndarray) -> np.ndarray:
             if order is not None:
@@ -337,7 +338,7 @@ def _trees(
     import treelite
     import treelite.gtil
 
-    model = treelite.Model.deserialize_bytes(blobs[spec["treelite"]])
+    model = treelite.Model.deserialize_bytes(_blob(blobs, spec["treelite"]))
 
     def predict(X: np.ndarray) -> np.ndarray:
         if order is not None:
@@ -349,6 +350,11 @@ def _trees(
         return _apply_link(np.asarray(raw, dtype=np.float64).reshape(len(X), -1), link)
 
     return predict
+
+
+def _blob(blobs: Mapping[str, bytes], name: str) -> bytes:
+    """A model file of the plan; stored deflated (Treelite files shrink about five-fold)."""
+    return zlib.decompress(blobs[name])
 
 
 def _apply_link(raw: np.ndarray, link: str) -> np.ndarray:
