@@ -123,7 +123,7 @@ def test_plan_agrees_with_the_pipeline(name):
         else:
             expected = pipeline.predict_proba(frame)
         for native in (False, True):
-            plan = Plan.from_files(files, native_lightgbm=native)
+            plan = Plan.from_files(files, native_lightgbm=native, pipeline=pipeline)
             one_by_one = [
                 plan.predict({k: [v] for k, v in validator.validate_one(r).values.items()}, 1)
                 for r in records

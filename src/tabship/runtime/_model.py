@@ -187,7 +187,8 @@ def load(path: str | Path, *, lean: bool = False, native_lightgbm: bool = False)
         needs it (the scoring plan does not): what a server worker wants, to start in a
         second and stay small. Its type audit then happens when it is built.
     native_lightgbm : bool
-        Predict LightGBM models with LightGBM itself, which is faster on large batches.
+        Predict LightGBM and HistGradientBoosting models with their own multi-threaded
+        predictors, which is faster on large batches (the pipeline is then loaded too).
 
     Raises
     ------
@@ -204,12 +205,18 @@ def load(path: str | Path, *, lean: bool = False, native_lightgbm: bool = False)
 def _plan_of(artifact: Artifact, native_lightgbm: bool) -> Plan | None:
     """The stored plan; for a model saved without one (or with a plan this version
     cannot run), a plan compiled from the pipeline, which then loads in full."""
+    # Native predictors serve large batches; HistGradientBoosting's needs the pipeline.
+    pipeline = artifact.pipeline if native_lightgbm else None
     if PLAN_FILE in artifact.extra_files:
         try:
-            return Plan.from_files(artifact.extra_files, native_lightgbm=native_lightgbm)
+            return Plan.from_files(
+                artifact.extra_files, native_lightgbm=native_lightgbm, pipeline=pipeline
+            )
         except PlanError:
             pass  # compiled afresh below; only startup time is lost
     from tabship.runtime._compile import plan_files
 
     files = plan_files(artifact.pipeline, artifact.schema)
-    return Plan.from_files(files, native_lightgbm=native_lightgbm) if files else None
+    if not files:
+        return None
+    return Plan.from_files(files, native_lightgbm=native_lightgbm, pipeline=pipeline)
