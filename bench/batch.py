@@ -78,8 +78,10 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=50_000)
     parser.add_argument("--train-budget", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--model", type=Path, help="score with this adult model instead")
     args = parser.parse_args()
-    model = model_dir(args.train_budget)
+    model = args.model or model_dir(args.train_budget)
+    best = json.loads((model / "metrics.json").read_text()).get("best_model", "?")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.rows:
@@ -96,8 +98,8 @@ def main() -> None:
     lines = [
         "# Batch scoring: adult.csv resampled, scored to CSV in chunks",
         "",
-        f"Model: {model.name} (trained by tabship on adult.csv). One fresh process per file. "
-        "Reproduce: `python bench/batch.py`.",
+        f"Model: {model.name}, {best} (trained by tabship on adult.csv). One fresh process "
+        "per file. Reproduce: `python bench/batch.py`.",
         "",
         "| file rows | chunk | rows/s | seconds | peak RSS MB | RSS vs first |",
         "| --- | --- | --- | --- | --- | --- |",
