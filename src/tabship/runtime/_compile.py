@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import warnings
 import zlib
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 
 from tabship.errors import TabshipWarning
 from tabship.runtime._plan import PLAN_FILE, PLAN_FORMAT, Plan
+from tabship.runtime._plan import _is_missing as _missing
 
 __all__ = ["compile_plan", "plan_files"]
 
@@ -465,7 +465,3 @@ def _key(category: Any) -> str:
     if not isinstance(category, str):
         raise Unsupported(f"category {category!r} is not text")
     return category
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
