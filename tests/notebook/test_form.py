@@ -13,7 +13,7 @@ import ipywidgets as widgets  # noqa: E402
 import tabship  # noqa: E402
 from tabship.errors import RemoteError  # noqa: E402
 from tabship.notebook import PredictionForm, form  # noqa: E402
-from tabship.serve._plots import format_number, format_percent  # noqa: E402
+from tabship.views import format_number, format_percent  # noqa: E402
 from tests._servers import free_port  # noqa: E402
 
 pytestmark = pytest.mark.slow  # trains the drug200 and insurance models once per session

@@ -62,7 +62,7 @@ def predict_command(
     if dask:
         _predict_on_dask(model, str(data), output, dask, force=force)
         return
-    from tabship.deploy import score_file
+    from tabship.batch import score_file
 
     scorer = _scorer(url or model, api_key)
     if url:
@@ -87,7 +87,7 @@ def predict_command(
 
 
 def _predict_on_dask(model: str, data: str, output: Path, scheduler: str, *, force: bool) -> None:
-    from tabship.deploy import score_files_on_dask
+    from tabship.batch import score_files_on_dask
 
     report = score_files_on_dask(model, data, output, scheduler=scheduler, force=force)
     console.print(
@@ -118,6 +118,6 @@ class _RemoteScorer:
         self.schema = None
 
     def score(self, frame: Any, *, strict: bool = False, probability_dicts: bool = True) -> Any:
-        from tabship.client._client import score_frame_remotely
+        from tabship.client import score_frame_remotely
 
         return score_frame_remotely(self.client, frame)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
 import pandas as pd
 
-from tabship.errors import RemoteError, ValidationError
+from tabship.errors import ErrorItem, RemoteError, ValidationError
 
-__all__ = ["Client"]
+if TYPE_CHECKING:
+    from tabship.runtime import Scored
+
+__all__ = ["Client", "score_frame_remotely"]
 
 _CHUNK = 5_000
 
@@ -153,17 +156,17 @@ def _chunks(records: Any) -> Iterator[Any]:
         yield records[start : start + _CHUNK]
 
 
-def score_frame_remotely(client: Client, frame: pd.DataFrame) -> Any:
+def score_frame_remotely(client: Client, frame: pd.DataFrame) -> Scored:
     """Score a chunk on a server like ``Model.score(frame, strict=False)`` does locally.
 
     The server rejects a batch holding any invalid record (422, errors per index); the
     valid rest is then sent again, so the caller gets the good rows scored and the bad
     ones reported, as with a local model.
     """
-    from tabship.runtime._scoring import Scored
+    from tabship.runtime import Scored
 
     records = _records(frame)
-    errors: list[dict[str, Any]] = []
+    errors: list[ErrorItem] = []
     index = list(range(len(records)))
     try:
         body = client._post("/predict", records)
@@ -174,10 +177,4 @@ def score_frame_remotely(client: Client, frame: pd.DataFrame) -> Any:
         if not index:
             return Scored(index=[], predictions=[], errors=errors)
         body = client._post("/predict", [records[i] for i in index])
-    return Scored(
-        index=index,
-        predictions=body["predictions"],
-        probabilities=body.get("probabilities"),
-        errors=errors,
-        warnings=body.get("warnings", []),
-    )
+    return Scored.from_json(body, index=index, errors=errors)

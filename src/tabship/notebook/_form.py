@@ -3,7 +3,7 @@
 The tutorials end with a hand-built ipywidgets form that posts to the deployed API; this
 builds it from the model's schema instead — a dropdown per categorical or boolean field,
 a bounded number box per numeric field, a Predict button (or live updates) and the
-answer drawn with the same charts as the web result page (``serve/_result.py``), so a
+answer drawn with the same charts as the web result page (``tabship.views``), so a
 notebook, a Voila dashboard and the served page agree. It works the same against a
 loaded ``Model`` and against a running server (through ``tabship.client.Client``).
 
@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 try:
     import ipywidgets as widgets
@@ -26,9 +27,14 @@ except ImportError as err:  # an optional extra: say how to get it
         "tabship.notebook needs ipywidgets. Install it with: pip install 'tabship[notebook]'."
     ) from err
 
+from tabship.data import Field, Schema
 from tabship.errors import TabshipError, ValidationError
+from tabship.views import ScoredModel, result_view
 
-__all__ = ["PredictionForm", "form"]
+if TYPE_CHECKING:
+    from tabship.runtime import Model, Scored
+
+__all__ = ["Backend", "PredictionForm", "form"]
 
 WIDEN = 0.10
 MISSING = "(missing)"
@@ -51,8 +57,15 @@ _CSS = """<style>
 </style>"""
 
 
+class Backend(ScoredModel, Protocol):
+    """Where the form gets its schema and training summary, and scores a record: a
+    loaded ``Model`` in process, or a running server through ``tabship.client``."""
+
+    def score(self, record: dict[str, Any]) -> Scored: ...
+
+
 def form(
-    model_or_url: Any,
+    model_or_url: Model | str | Path,
     *,
     live: bool = False,
     api_key: str | None = None,
@@ -69,7 +82,7 @@ def form(
 class PredictionForm(widgets.VBox):
     """The form: ``inputs`` (name -> widget), ``button``, ``result`` (an HTML widget)."""
 
-    def __init__(self, backend: Any, *, live: bool = False) -> None:
+    def __init__(self, backend: Backend, *, live: bool = False) -> None:
         self.backend = backend
         schema = backend.schema
         self.inputs = {
@@ -109,10 +122,8 @@ class PredictionForm(widgets.VBox):
         self.result.value = result_html(self.backend, scored, record)
 
 
-def result_html(backend: Any, scored: Any, record: dict[str, Any]) -> str:
+def result_html(backend: ScoredModel, scored: Scored, record: Mapping[str, object]) -> str:
     """The answer as the web result page draws it: prediction, probabilities, where it sits."""
-    from tabship.serve._result import result_view
-
     typed = {k: "" if v is None else str(v) for k, v in record.items()}
     view = result_view(backend, scored, typed)
     target = html.escape(backend.schema.target.name)
@@ -142,37 +153,45 @@ def _error_html(message: str) -> str:
     )
 
 
-def _input_widget(field: Any, example: Any) -> widgets.Widget:
+def _input_widget(field: Field, example: object) -> widgets.Widget:
     """A dropdown for categories, a bounded number box for numbers, text otherwise."""
     start = example if example is not None else field.default
-    description = field.name
     style = {"description_width": "initial"}
     if field.role in ("categorical", "boolean") and field.categories:
         options = [str(c) for c in field.categories]
         if not field.required:
             options.append(MISSING)
-        value = str(start) if start is not None and str(start) in options else options[0]
-        return widgets.Dropdown(options=options, value=value, description=description, style=style)
+        choice = str(start) if start is not None and str(start) in options else options[0]
+        return widgets.Dropdown(options=options, value=choice, description=field.name, style=style)
     if field.role == "numeric":
-        low, high = _widened(field.minimum, field.maximum)
-        tooltip = _range_text(field)
-        if field.is_integer:
-            low, high = math.floor(low), math.ceil(high)
-            value = int(min(max(_number(start, low), low), high))
-            return widgets.BoundedIntText(
-                value=value,
-                min=low,
-                max=high,
-                description=description,
-                tooltip=tooltip,
-                style=style,
-            )
-        value = min(max(_number(start, low), low), high)
-        return widgets.BoundedFloatText(
-            value=value, min=low, max=high, description=description, tooltip=tooltip, style=style
-        )
+        return _number_box(field, start, style)
     return widgets.Text(
-        value="" if start is None else str(start), description=description, style=style
+        value="" if start is None else str(start), description=field.name, style=style
+    )
+
+
+def _number_box(field: Field, start: object, style: dict[str, str]) -> widgets.Widget:
+    """A number box held to the training range widened by ``WIDEN``, whole numbers for an
+    integer field."""
+    low, high = _widened(field.minimum, field.maximum)
+    tooltip = _range_text(field)
+    if field.is_integer:
+        int_low, int_high = math.floor(low), math.ceil(high)
+        return widgets.BoundedIntText(
+            value=int(min(max(_number(start, int_low), int_low), int_high)),
+            min=int_low,
+            max=int_high,
+            description=field.name,
+            tooltip=tooltip,
+            style=style,
+        )
+    return widgets.BoundedFloatText(
+        value=min(max(_number(start, low), low), high),
+        min=low,
+        max=high,
+        description=field.name,
+        tooltip=tooltip,
+        style=style,
     )
 
 
@@ -183,7 +202,7 @@ def _widened(minimum: float | None, maximum: float | None) -> tuple[float, float
     return low - margin, high + margin
 
 
-def _range_text(field: Any) -> str:
+def _range_text(field: Field) -> str:
     return f"Training range {field.minimum} to {field.maximum}"
 
 
@@ -195,7 +214,7 @@ def _number(value: Any, fallback: float) -> float:
     return number if math.isfinite(number) else fallback
 
 
-def _backend(model_or_url: Any, api_key: str | None, timeout: float) -> Any:
+def _backend(model_or_url: Model | str | Path, api_key: str | None, timeout: float) -> Backend:
     if isinstance(model_or_url, str) and model_or_url.startswith(("http://", "https://")):
         return _RemoteBackend(model_or_url, api_key=api_key, timeout=timeout)
     if isinstance(model_or_url, str | Path):
@@ -208,12 +227,12 @@ def _backend(model_or_url: Any, api_key: str | None, timeout: float) -> Any:
 class _LocalBackend:
     """A loaded Model: schema and training summary at hand, scoring in process."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Model) -> None:
         self.model = model
         self.schema = model.schema
         self.summary = model.summary
 
-    def score(self, record: dict[str, Any]) -> Any:
+    def score(self, record: dict[str, Any]) -> Scored:
         return self.model.score([record])
 
 
@@ -223,22 +242,13 @@ class _RemoteBackend:
 
     def __init__(self, url: str, *, api_key: str | None, timeout: float) -> None:
         from tabship.client import Client
-        from tabship.data import Schema
 
         self.client = Client(url, api_key=api_key, timeout=timeout)
         meta = self.client.metadata()
-        self.schema = Schema.from_dict(meta["schema"])
-        self.summary = meta.get("summary") or {}
+        self.schema: Schema = Schema.from_dict(meta["schema"])
+        self.summary: Mapping[str, Any] = meta.get("summary") or {}
 
-    def score(self, record: dict[str, Any]) -> Any:
-        from tabship.runtime._scoring import Scored
+    def score(self, record: dict[str, Any]) -> Scored:
+        from tabship.runtime import Scored
 
-        body = self.client.score([record])
-        return Scored(
-            index=[0],
-            predictions=body["predictions"],
-            probabilities=body.get("probabilities"),
-            warnings=body.get("warnings", []),
-            defaulted=body.get("defaulted", []),
-            unknown_fields=body.get("unknown_fields", []),
-        )
+        return Scored.from_json(self.client.score([record]))

@@ -7,12 +7,14 @@ door it came through, and a record scored alone gives exactly what it gives in a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tabship.data import Schema
+from tabship.errors import ErrorItem
 from tabship.runtime._explain import PredictColumns, explain_record
 from tabship.runtime._validate import ValidationResult, validate_records
 
@@ -30,8 +32,8 @@ class Scored:
     # batch scoring reads this instead of a dict per record.
     probability_matrix: Any = field(default=None, repr=False)
     explanations: list[list[dict[str, Any]]] | None = None
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[ErrorItem] = field(default_factory=list)
+    warnings: list[ErrorItem] = field(default_factory=list)
     defaulted: list[Any] = field(default_factory=list)
     unknown_fields: list[str] = field(default_factory=list)
 
@@ -49,6 +51,33 @@ class Scored:
         if self.errors:
             body["errors"] = self.errors
         return body
+
+    @classmethod
+    def from_json(
+        cls,
+        body: Mapping[str, Any],
+        *,
+        index: list[int] | None = None,
+        errors: list[ErrorItem] | None = None,
+    ) -> Scored:
+        """The result a ``/predict`` answer stands for: the inverse of ``to_json``.
+
+        A client scoring over HTTP then hands its callers what a local ``Model.score``
+        gives. ``index`` is the input positions the answer covers (all of them by
+        default); ``errors`` replaces the answer's own when the caller collected them
+        from an earlier rejected request.
+        """
+        predictions = list(body["predictions"])
+        return cls(
+            index=list(range(len(predictions))) if index is None else index,
+            predictions=predictions,
+            probabilities=body.get("probabilities"),
+            explanations=body.get("explanations"),
+            errors=list(body.get("errors", [])) if errors is None else errors,
+            warnings=list(body.get("warnings", [])),
+            defaulted=list(body.get("defaulted", [])),
+            unknown_fields=list(body.get("unknown_fields", [])),
+        )
 
 
 def score_records(

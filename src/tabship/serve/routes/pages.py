@@ -19,8 +19,13 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.concurrency import run_in_threadpool
 
 from tabship.errors import ValidationError
-from tabship.serve._form import errors_by_field, form_fields, metric_caption, record_from_form
-from tabship.serve._result import result_view
+from tabship.views import (
+    errors_by_field,
+    form_fields,
+    metric_caption,
+    record_from_form,
+    result_view,
+)
 
 __all__ = ["router"]
 

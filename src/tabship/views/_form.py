@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from tabship.data import Field, Schema
@@ -68,7 +69,7 @@ def humanize(name: str) -> str:
     return words[0].upper() + words[1:]
 
 
-def value_text(value: Any) -> str:
+def value_text(value: object) -> str:
     """A value as it goes into an input box: ``45``, ``13.9365``, ``""`` for missing."""
     if value is None:
         return ""
@@ -114,24 +115,30 @@ def form_fields(
 
 
 def _form_field(field: Field, index: int, value: str, error: str | None) -> FormField:
-    base = {
-        "name": field.name,
-        "label": humanize(field.name),
-        "id": f"field-{index}",
-        "required": field.required,
-        "value": value,
-        "error": error,
-    }
+    """The control for ``field``: a select of its categories, a bounded number, or text."""
+    make = partial(
+        FormField,
+        name=field.name,
+        label=humanize(field.name),
+        id=f"field-{index}",
+        required=field.required,
+        error=error,
+    )
     if field.role in ("categorical", "boolean"):
         options = sort_options(field.categories or [])
-        base["value"] = _matching_option(value, options)
         hint = f"{len(options)} choices" if len(options) > 10 else ""
-        return FormField(kind="select", options=options, hint=_hint(field, hint), **base)
+        return make(
+            kind="select",
+            value=_matching_option(value, options),
+            options=options,
+            hint=_hint(field, hint),
+        )
     if field.role == "numeric":
         low, high = field.minimum, field.maximum
         seen = low is not None and high is not None
-        return FormField(
+        return make(
             kind="number",
+            value=value,
             options=[],
             minimum=value_text(low) if low is not None else None,
             maximum=value_text(high) if high is not None else None,
@@ -139,9 +146,8 @@ def _form_field(field: Field, index: int, value: str, error: str | None) -> Form
             hint=_hint(
                 field, f"Seen in training: {value_text(low)} to {value_text(high)}" if seen else ""
             ),
-            **base,
         )
-    return FormField(kind="text", options=[], hint=_hint(field, "A date, e.g. 2024-01-31"), **base)
+    return make(kind="text", value=value, options=[], hint=_hint(field, "A date, e.g. 2024-01-31"))
 
 
 def _hint(field: Field, hint: str) -> str:
@@ -160,12 +166,12 @@ def _matching_option(value: str, options: list[str]) -> str:
     return next((o for o in options if o.strip().casefold() == folded), value)
 
 
-def _missing(value: Any) -> bool:
+def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
 def record_from_form(
-    form: Mapping[str, Any], schema: Schema
+    form: Mapping[str, object], schema: Schema
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The posted values of the model's inputs: (all values as typed, the record to score).
 

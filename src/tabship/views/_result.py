@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from markupsafe import Markup
 
-from tabship.serve._form import humanize, value_text
-from tabship.serve._plots import (
+from tabship.data import Schema
+from tabship.views._form import humanize, value_text
+from tabship.views._plots import (
     class_distribution_svg,
     contribution_svg,
     format_number,
@@ -23,7 +24,45 @@ from tabship.serve._plots import (
     target_histogram_svg,
 )
 
-__all__ = ["InputRow", "ResultView", "result_view", "share_below"]
+if TYPE_CHECKING:
+    from tabship.runtime import Scored
+
+__all__ = [
+    "Histogram",
+    "InputRow",
+    "ResultView",
+    "ScoredModel",
+    "TargetSummary",
+    "result_view",
+    "share_below",
+]
+
+
+class ScoredModel(Protocol):
+    """What the result view reads of the model: a loaded ``Model``, or the notebook's
+    stand-in for a remote one (its schema and summary from ``/metadata``)."""
+
+    @property
+    def schema(self) -> Schema: ...
+
+    @property
+    def summary(self) -> Mapping[str, Any] | None: ...
+
+
+class Histogram(TypedDict):
+    """Bin edges (one more than the counts) and the training rows in each bin."""
+
+    edges: list[float]
+    counts: list[int]
+
+
+class TargetSummary(TypedDict, total=False):
+    """The ``target`` entry of ``summary.json``: a histogram and quantiles for a number,
+    the count of each class for a classifier (``tabship.data.summarize``)."""
+
+    histogram: Histogram
+    quantiles: dict[str, float]
+    counts: dict[str, int]
 
 
 @dataclass
@@ -57,7 +96,7 @@ class ResultView:
     values: dict[str, str] = field(default_factory=dict)
 
 
-def result_view(model: Any, scored: Any, typed: Mapping[str, str]) -> ResultView:
+def result_view(model: ScoredModel, scored: Scored, typed: Mapping[str, str]) -> ResultView:
     """The result page for the first (only) record of ``scored``.
 
     ``typed`` holds the values as posted; the page shows the values as the model read
@@ -90,7 +129,7 @@ def result_view(model: Any, scored: Any, typed: Mapping[str, str]) -> ResultView
         ],
         values=values,
     )
-    summary_target = (model.summary or {}).get("target", {})
+    summary_target: TargetSummary = (model.summary or {}).get("target", {})
     if scored.probabilities:
         probabilities = scored.probabilities[0]
         view.confidence = f"Probability {format_percent(probabilities.get(str(predicted), 0.0))}"
@@ -108,14 +147,14 @@ def result_view(model: Any, scored: Any, typed: Mapping[str, str]) -> ResultView
     return view
 
 
-def _prediction_text(value: Any) -> str:
+def _prediction_text(value: object) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return format_number(float(value))
     return str(value)
 
 
 def _target_histogram(
-    view: ResultView, summary: Mapping[str, Any], prediction: float, target: str
+    view: ResultView, summary: TargetSummary, prediction: float, target: str
 ) -> None:
     histogram = summary.get("histogram")
     if not histogram:
@@ -136,7 +175,7 @@ def _target_histogram(
     view.distribution_svg = target_histogram_svg(edges, counts, prediction, target)
 
 
-def _class_distribution(view: ResultView, summary: Mapping[str, Any], predicted: str) -> None:
+def _class_distribution(view: ResultView, summary: TargetSummary, predicted: str) -> None:
     counts = summary.get("counts")
     if not counts:
         return
@@ -176,7 +215,7 @@ def _contribution_caption(target: str, predicted: str, is_class: bool, n: int) -
     )
 
 
-def _defaulted_names(defaulted: Sequence[Any]) -> set[str]:
+def _defaulted_names(defaulted: Sequence[object]) -> set[str]:
     """Field names from the runtime's defaulted entries, whatever their exact shape."""
     names = set()
     for item in defaulted:

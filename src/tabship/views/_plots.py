@@ -12,13 +12,14 @@ size, so the labels stay readable on a 390-pixel phone as on a desktop (a scaled
 ``viewBox`` would shrink them to a few pixels). Bar charts therefore put each label on
 its own line above its bar. Each chart carries a ``<title>`` and an ``aria-label`` for
 screen readers, and takes its colours from CSS classes (``bar``, ``bar-hi``, ``bar-up``,
-``bar-down``, ``marker``) styled in ``static/tabship.css``.
+``bar-down``, ``marker``) styled in ``serve/static/tabship.css`` (the notebook form
+inlines the same rules).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup
@@ -191,7 +192,7 @@ def target_histogram_svg(
     return _svg(height, label, Markup("").join(parts))
 
 
-def _x_axis(low: float, high: float, x_of: Any, y: float) -> Markup:
+def _x_axis(low: float, high: float, x_of: Callable[[float], float], y: float) -> Markup:
     parts = [
         Markup('<line class="axis" x1="{a}" x2="{b}" y1="{y}" y2="{y}"/>').format(
             a=_pct(x_of(low)), b=_pct(x_of(high)), y=f"{y:.1f}"
@@ -285,7 +286,7 @@ def _signed(value: float, unit: str) -> str:
     return ("+" if value >= 0 else "−") + text
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: object) -> str:
     if value is None:
         return "missing"
     if isinstance(value, float):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tabship.serve._result import share_below
+from tabship.views import share_below
 
 
 @pytest.mark.parametrize(

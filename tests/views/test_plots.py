@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tabship.serve._plots import (
+from tabship.views import (
     class_distribution_svg,
     contribution_svg,
     format_number,

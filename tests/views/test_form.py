@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tabship.data import infer_schema, read_table
-from tabship.serve._form import (
+from tabship.views import (
     errors_by_field,
     form_fields,
     humanize,
