@@ -12,8 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tabship.data import Field, Schema, Target
-from tabship.features._frame import canonical_series
+from tabship.data import Field, Schema, Target, canonical_object_series
 
 DATASETS = Path(__file__).parents[1] / "datasets"
 NA_VALUES = ["", "NA", "NULL", "PS", "?"]
@@ -85,7 +84,7 @@ def hand_schema(name: str, frame: pd.DataFrame, derived: tuple[str, ...] = ()) -
     for column, role in roles.items():
         field = Field(name=column, role=role)
         if role in ("categorical", "boolean"):
-            counts = canonical_series(frame[column]).value_counts()
+            counts = canonical_object_series(frame[column]).value_counts()
             field.categories = [str(c) for c in counts.index]
             field.n_unique = len(counts)
             field.dtype = "str"

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from tabship.report._format import (
-    canonical_label,
     format_number,
     format_range,
     format_value,
@@ -53,10 +52,3 @@ def test_metric_label_known_and_unknown():
     assert metric_label("roc_auc") == "ROC AUC"
     assert metric_label("r2") == "R²"
     assert metric_label("pinball_loss") == "pinball loss"
-
-
-def test_canonical_label_writes_whole_numbers_without_decimal_point():
-    assert canonical_label(1.0) == "1"
-    assert canonical_label(np.float64(2.0)) == "2"
-    assert canonical_label(1.5) == "1.5"
-    assert canonical_label(">50K") == ">50K"

@@ -10,11 +10,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tabship._lazy import lazy_attributes
+from tabship.data._json import JSONValue, NonFinite, is_column, json_safe
 from tabship.data._schema import FEATURE_ROLES, ROLES, TASKS, Field, Role, Schema, Target, Task
 
 if TYPE_CHECKING:
-    from tabship.data._canonical import canonical_series, canonical_text
-    from tabship.data._clean import DEFAULT_NA_VALUES, clean_frame
+    from tabship.data._canonical import (
+        canonical_object_series,
+        canonical_series,
+        canonical_text,
+        canonical_text_or_nan,
+    )
+    from tabship.data._clean import DEFAULT_NA_VALUES, clean_frame, na_markers
+    from tabship.data._expressions import (
+        DERIVED_FUNCTIONS,
+        derived_columns_used,
+        evaluate_derived,
+        parse_derived,
+    )
     from tabship.data._infer import infer_schema
     from tabship.data._read import read_table
     from tabship.data._summary import summarize
@@ -22,7 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_NA_VALUES",
+    "DERIVED_FUNCTIONS",
     "FEATURE_ROLES",
+    "JSONValue",
+    "NonFinite",
     "ROLES",
     "TASKS",
     "Field",
@@ -30,10 +45,18 @@ __all__ = [
     "Schema",
     "Target",
     "Task",
+    "canonical_object_series",
     "canonical_series",
     "canonical_text",
+    "canonical_text_or_nan",
     "clean_frame",
+    "derived_columns_used",
+    "evaluate_derived",
     "infer_schema",
+    "is_column",
+    "json_safe",
+    "na_markers",
+    "parse_derived",
     "prepare_target",
     "read_table",
     "summarize",
@@ -42,10 +65,17 @@ __all__ = [
 __getattr__ = lazy_attributes(
     __name__,
     {
+        "canonical_object_series": "tabship.data._canonical",
         "canonical_series": "tabship.data._canonical",
         "canonical_text": "tabship.data._canonical",
+        "canonical_text_or_nan": "tabship.data._canonical",
         "DEFAULT_NA_VALUES": "tabship.data._clean",
         "clean_frame": "tabship.data._clean",
+        "na_markers": "tabship.data._clean",
+        "DERIVED_FUNCTIONS": "tabship.data._expressions",
+        "derived_columns_used": "tabship.data._expressions",
+        "evaluate_derived": "tabship.data._expressions",
+        "parse_derived": "tabship.data._expressions",
         "infer_schema": "tabship.data._infer",
         "read_table": "tabship.data._read",
         "summarize": "tabship.data._summary",

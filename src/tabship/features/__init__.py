@@ -9,7 +9,6 @@ from tabship.features._categories import CategoryEncoder
 from tabship.features._coerce import SchemaCoercer
 from tabship.features._datetime import DatetimeParts
 from tabship.features._derived import DERIVED_FUNCTIONS, DerivedColumns, parse_derived
-from tabship.features._frame import canonical_text
 from tabship.features._preprocessor import KINDS, build_preprocessor
 from tabship.features._target import LogTargetRegressor
 
@@ -33,6 +32,5 @@ __all__ = [
     "LogTargetRegressor",
     "SchemaCoercer",
     "build_preprocessor",
-    "canonical_text",
     "parse_derived",
 ]

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tabship.features._frame import FrameTransformer, as_frame, canonical_series, input_names
+from tabship.data import canonical_object_series
+from tabship.features._frame import FrameTransformer, as_frame, input_names
 
 __all__ = ["CategoryEncoder"]
 
@@ -36,7 +37,7 @@ class CategoryEncoder(FrameTransformer):
     def fit(self, X: Any, y: Any = None) -> CategoryEncoder:
         """Learn each column's categories, most frequent first."""
         frame = as_frame(self, X, reset=True)
-        self.categories_ = [_by_frequency(canonical_series(frame[c])) for c in frame.columns]
+        self.categories_ = [_by_frequency(canonical_object_series(frame[c])) for c in frame.columns]
         return self
 
     def transform(self, X: Any) -> pd.DataFrame:
@@ -45,7 +46,7 @@ class CategoryEncoder(FrameTransformer):
         frame = as_frame(self, X, reset=False)
         names = self.get_feature_names_out()
         columns = {
-            name: _as_category(canonical_series(frame[column]), categories)
+            name: _as_category(canonical_object_series(frame[column]), categories)
             for name, column, categories in zip(names, frame.columns, self.categories_, strict=True)
         }
         return pd.DataFrame(columns, index=frame.index)

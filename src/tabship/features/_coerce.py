@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from tabship.data import canonical_object_series
 from tabship.errors import ColumnNotFoundError, DataError, DuplicateColumnError
-from tabship.features._frame import FrameTransformer, as_frame, canonical_series
+from tabship.features._frame import FrameTransformer, as_frame
 
 __all__ = ["COERCED_ROLES", "SchemaCoercer"]
 
@@ -102,7 +103,7 @@ def coerce_column(values: pd.Series, role: str) -> pd.Series:
         return _to_float(values)
     if role == "datetime":
         return _to_datetime(values)
-    return canonical_series(values)
+    return canonical_object_series(values)
 
 
 def _to_float(values: pd.Series) -> pd.Series:

@@ -1,17 +1,15 @@
-"""Turning whatever a transformer receives into a DataFrame, and canonical category text.
+"""Turning whatever a transformer receives into a DataFrame.
 
 tabship's transformers work on named columns, but scikit-learn (and its estimator checks)
 also hand them plain arrays. One helper makes both look the same, so each transformer
-keeps a single code path.
+keeps a single code path. Category text comes from ``tabship.data``
+(``canonical_object_series``), the one spelling every layer shares.
 """
 
 from __future__ import annotations
 
-import math
-from numbers import Number
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, validate_data
@@ -42,56 +40,6 @@ def as_frame(estimator: Any, X: Any, *, reset: bool) -> pd.DataFrame:
     array = check_array(X, dtype=None, ensure_all_finite=False, ensure_min_samples=1)
     validate_data(estimator, array, reset=reset, skip_check_array=True)
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-
-
-def is_missing(value: Any) -> bool:
-    """Whether a single cell is missing (None, NaN, NA, NaT or blank text)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, float | np.floating):
-        return math.isnan(value)
-    return False
-
-
-def canonical_text(value: Any) -> str | float:
-    """The canonical category text of one cell, or NaN when it is missing.
-
-    Text is stripped; an integer-valued number is written without a decimal point
-    (``1``, ``1.0`` and ``np.int64(1)`` all become ``"1"``), so that a category read from
-    a CSV as a number and one typed into a form as text meet as the same string.
-    """
-    if is_missing(value):
-        return np.nan
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, Number) and not isinstance(value, complex):
-        number = float(value)  # type: ignore[arg-type]
-        return str(int(number)) if number.is_integer() else repr(number)
-    return str(value).strip()
-
-
-def canonical_series(values: pd.Series) -> pd.Series:
-    """Canonical category text of a whole column, as object dtype with NaN for missing.
-
-    Object dtype (not pandas' "str" dtype) because it is what every scikit-learn encoder
-    accepts without conversion surprises.
-    """
-    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(
-        values.dtype
-    ):
-        stripped = values.str.strip()
-        out = stripped.astype(object).where(stripped.notna() & (stripped != ""), np.nan)
-        return out
-    # Convert each distinct value once: a column has far fewer categories than rows.
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    texts = np.asarray([canonical_text(v) for v in uniques] + [np.nan], dtype=object)
-    return pd.Series(texts[codes], index=values.index, dtype=object, name=values.name)
 
 
 def input_names(estimator: Any, input_features: Any = None) -> list[str]:

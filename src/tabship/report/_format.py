@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical_label", "format_number", "format_range", "format_value", "metric_label"]
+__all__ = ["format_number", "format_range", "format_value", "metric_label"]
 
 _METRIC_LABELS = {
     "r2": "R²",
@@ -84,16 +84,3 @@ def format_value(value: Any) -> str:
         return json.dumps(value, default=str, ensure_ascii=False)
     except (TypeError, ValueError):
         return str(value)
-
-
-def canonical_label(value: Any) -> str:
-    """A class label as text, integer-valued numbers without a decimal point (``1.0 -> "1"``).
-
-    Matches the schema's canonical category text, so that labels from ``y_true``,
-    ``y_pred`` and ``holdout_metrics["labels"]`` compare equal.
-    """
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

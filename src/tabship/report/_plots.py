@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from tabship.report._format import canonical_label
+from tabship.data import canonical_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 __all__ = [
     "MAX_POINTS",
@@ -44,7 +45,7 @@ BLUE = "#3467a8"
 RED = "#c8414b"
 GRID = "#e3e6ea"
 
-_STYLE = {
+_STYLE: dict[RcKeyType, Any] = {
     "svg.hashsalt": "tabship-report",
     "svg.fonttype": "none",
     "font.family": "sans-serif",
@@ -176,8 +177,8 @@ def importance_plot(importance: pd.DataFrame) -> Markup:
 
 def class_labels(*arrays: Any, order: Sequence[Any] = ()) -> tuple[list[str], list[list[str]]]:
     """Canonical text labels: the given order first, then any other label seen, sorted."""
-    texts = [[canonical_label(v) for v in np.asarray(a, dtype=object).ravel()] for a in arrays]
-    labels = list(dict.fromkeys(canonical_label(v) for v in order))
+    texts = [[canonical_text(v) for v in np.asarray(a, dtype=object).ravel()] for a in arrays]
+    labels = list(dict.fromkeys(canonical_text(v) for v in order))
     seen = {t for values in texts for t in values}
     labels += sorted(seen.difference(labels))
     return labels, texts
