@@ -26,12 +26,16 @@ structured fields so that all three doors say the same thing::
 
 Every message follows one wording: what is wrong (naming the field or file), what was
 expected and what came, then one sentence on what to do.
+
+A problem with one value (a field of a record, a query parameter, a header) is an
+:class:`ErrorItem`, the pydantic-style item that ``ValidationError.errors`` lists and the
+server's 4xx bodies carry in ``detail``; build one with :func:`error_item`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar, Final, NotRequired, TypedDict
 
 __all__ = [
     "ArtifactError",
@@ -41,6 +45,7 @@ __all__ = [
     "DataFileError",
     "DerivedColumnError",
     "DuplicateColumnError",
+    "ErrorItem",
     "OptionError",
     "OutputError",
     "OutputExistsError",
@@ -53,7 +58,42 @@ __all__ = [
     "TooFewRowsError",
     "UntrustedTypeError",
     "ValidationError",
+    "error_item",
 ]
+
+
+class ErrorItem(TypedDict):
+    """One problem, located: ``{"loc", "msg", "type", "input", "expected"}``.
+
+    ``loc`` says where (``[index, field]`` in a batch, ``["body", 0, "age"]`` in a
+    server's answer, ``[]`` for the input as a whole), ``msg`` says it in one sentence,
+    ``type`` is a stable machine-readable code, ``input`` is what came (made JSON-safe
+    before it is written) and ``expected``, present when known, what was wanted.
+    """
+
+    loc: list[int | str]
+    msg: str
+    type: str
+    input: object
+    expected: NotRequired[object]
+
+
+_UNSAID: Final = object()  # no ``expected`` key, as opposed to ``"expected": None``
+
+
+def error_item(
+    loc: Sequence[int | str],
+    msg: str,
+    type_: str,
+    input_: object = None,
+    *,
+    expected: object = _UNSAID,
+) -> ErrorItem:
+    """An :class:`ErrorItem`; ``expected`` is left out unless given (None included)."""
+    item = ErrorItem(loc=list(loc), msg=msg, type=type_, input=input_)
+    if expected is not _UNSAID:
+        item["expected"] = expected
+    return item
 
 
 class TabshipWarning(UserWarning):
@@ -149,7 +189,7 @@ class ValidationError(DataError):
 
     http_status = 422
 
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, errors: list[ErrorItem]) -> None:
         self.errors = errors
         first = errors[0]["msg"] if errors else "invalid input"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
@@ -157,7 +197,11 @@ class ValidationError(DataError):
 
 
 class OptionError(TabshipError, ValueError):
-    """An option has a value tabship cannot use."""
+    """An option has a value tabship cannot use.
+
+    The library names the option by its Python parameter name (``test_size``); the
+    command line reports the same error under its flag (``--test-size``) with ``renamed``.
+    """
 
     exit_code = 2
 
@@ -166,6 +210,10 @@ class OptionError(TabshipError, ValueError):
         self.expected = expected
         self.got = got
         super().__init__(f"The option '{option}' must be {expected}. Got {got!r} instead.")
+
+    def renamed(self, option: str) -> OptionError:
+        """The same error naming the option as ``option`` (a CLI flag, say)."""
+        return OptionError(option, self.expected, self.got)
 
 
 class ArtifactError(TabshipError):
