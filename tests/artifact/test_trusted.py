@@ -104,8 +104,36 @@ def test_trusted_list_is_code_not_data():
     names = artifact.trusted_types()
     assert isinstance(artifact.TRUSTED_TYPES, tuple)
     assert set(artifact.TRUSTED_TYPES) <= set(names)
+    assert set(artifact.TABSHIP_TYPES) <= set(names)
     assert all(isinstance(n, str) and "." in n for n in names)
     assert not [n for n in names if n.startswith(("builtins.", "os.", "posix.", "subprocess."))]
+
+
+def _resolve(type_name: str) -> object:
+    """The object a skops type name points to (``package.module.Qual.Name``)."""
+    parts = type_name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        return functools.reduce(getattr, parts[split:], found)
+    raise ImportError(type_name)
+
+
+@pytest.mark.parametrize("name", artifact.TABSHIP_TYPES)
+def test_every_trusted_tabship_type_name_is_a_real_class(name):
+    """The names are strings (artifact never imports features), so a move must fail here."""
+    cls = _resolve(name)
+    assert isinstance(cls, type)
+    assert f"{cls.__module__}.{cls.__qualname__}" == name
+
+
+def test_trusted_tabship_types_are_exactly_the_feature_transformers():
+    from tabship.features import FEATURE_TRANSFORMERS
+
+    own = {f"{c.__module__}.{c.__qualname__}" for c in FEATURE_TRANSFORMERS}
+    assert set(artifact.TABSHIP_TYPES) == own
 
 
 def _dangerous_pipelines():
@@ -262,8 +290,7 @@ def test_tabship_voting_ensemble_saves_and_loads(tabship_tables, tmp_path, save_
     path = save_model(tmp_path / "drug", pipeline=fitted, schema=schema)
     loaded = artifact.load(path)
     np.testing.assert_allclose(loaded.pipeline.predict_proba(X), fitted.predict_proba(X))
-    own = {
-        f"{c.__module__}.{c.__qualname__}"
-        for c in __import__("tabship.features").features.FEATURE_TRANSFORMERS
-    }
+    from tabship.features import FEATURE_TRANSFORMERS
+
+    own = {f"{c.__module__}.{c.__qualname__}" for c in FEATURE_TRANSFORMERS}
     assert own <= set(artifact.trusted_types())

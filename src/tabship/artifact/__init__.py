@@ -19,10 +19,11 @@ then construct the pipeline. See ``_format.py`` for how the format is versioned.
 from tabship.artifact._format import FORMAT_VERSION
 from tabship.artifact._pack import pack, unpack
 from tabship.artifact._store import Artifact, load, read_manifest, read_schema, save, verify
-from tabship.artifact._trusted import TRUSTED_TYPES, trusted_types
+from tabship.artifact._trusted import TABSHIP_TYPES, TRUSTED_TYPES, trusted_types
 
 __all__ = [
     "FORMAT_VERSION",
+    "TABSHIP_TYPES",
     "TRUSTED_TYPES",
     "Artifact",
     "load",

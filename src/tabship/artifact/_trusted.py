@@ -6,15 +6,24 @@ that what an artifact may construct is decided by the installed tabship, never b
 artifact itself. The list was found empirically with ``skops.io.get_untrusted_types`` on
 pipelines of every kind tabship builds (``tests/artifact/test_trusted.py`` keeps it
 honest); a type that is not listed makes loading fail before anything is constructed.
+
+Types are named by their fully qualified name, the string skops compares (``module.Type``),
+tabship's own transformers included: the artifact layer depends on ``data`` only and never
+imports ``features`` to find them. A test resolves every name to a real class, so a moved
+or renamed transformer fails there instead of at a user's load.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 from tabship.errors import ArtifactFormatError, UntrustedTypeError
 
-__all__ = ["TRUSTED_TYPES", "audit_pipeline_bytes", "trusted_types", "untrusted_types"]
+__all__ = [
+    "TABSHIP_TYPES",
+    "TRUSTED_TYPES",
+    "audit_pipeline_bytes",
+    "trusted_types",
+    "untrusted_types",
+]
 
 TRUSTED_TYPES: tuple[str, ...] = (
     # LightGBM estimators keep their parameters in an OrderedDict next to the Booster.
@@ -41,17 +50,19 @@ TRUSTED_TYPES: tuple[str, ...] = (
 )
 
 
-@cache
+# tabship's own classes inside a fitted pipeline: ``tabship.features.FEATURE_TRANSFORMERS``.
+TABSHIP_TYPES: tuple[str, ...] = (
+    "tabship.features._coerce.SchemaCoercer",
+    "tabship.features._derived.DerivedColumns",
+    "tabship.features._datetime.DatetimeParts",
+    "tabship.features._categories.CategoryEncoder",
+    "tabship.features._target.LogTargetRegressor",
+)
+
+
 def trusted_types() -> tuple[str, ...]:
-    """``TRUSTED_TYPES`` plus tabship's own transformers, named from their classes.
-
-    ``tabship.features`` is imported here, on first use, rather than at module level so
-    that importing the artifact package stays cheap.
-    """
-    from tabship.features import FEATURE_TRANSFORMERS
-
-    own = tuple(f"{cls.__module__}.{cls.__qualname__}" for cls in FEATURE_TRANSFORMERS)
-    return TRUSTED_TYPES + own
+    """Every type a stored pipeline may hold beyond skops' defaults: ours and the rest."""
+    return TRUSTED_TYPES + TABSHIP_TYPES
 
 
 def untrusted_types(pipeline_bytes: bytes) -> list[str]:

@@ -13,7 +13,8 @@ from tabship.features._preprocessor import KINDS, build_preprocessor
 from tabship.features._target import LogTargetRegressor
 
 # tabship's own classes inside a fitted pipeline (transformers, and the log-target
-# regressor): the artifact layer adds them to skops' trusted types.
+# regressor): the artifact layer trusts them by name (``artifact.TABSHIP_TYPES``, kept
+# equal to this tuple by tests/artifact/test_trusted.py).
 FEATURE_TRANSFORMERS: tuple[type, ...] = (
     SchemaCoercer,
     DerivedColumns,
