@@ -151,6 +151,24 @@ def test_cli_train_bad_role_option(datasets_dir, tmp_path):
     assert_one_line_error(result, "--role")
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "fragments"),
+    [
+        ("--test-size", "1.5", ["The option '--test-size' must be a fraction", "1.5"]),
+        ("--folds", "1", ["The option '--folds' must be a whole number of at least 2"]),
+        ("--stratify", "bmi", ["The option '--stratify' must be a column"]),
+    ],
+)
+def test_cli_train_bad_option_names_the_flag(datasets_dir, tmp_path, option, value, fragments):
+    """The library names ``test_size``; the command line reports the flag the user typed."""
+    result = run_cli(
+        "train", str(datasets_dir / "insurance.csv"), "-t", "charges", option, value,
+        "-o", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_info_on_tampered_model_fails_cleanly(insurance_run, tmp_path):
     import shutil
 

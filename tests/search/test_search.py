@@ -57,12 +57,14 @@ def assert_within_budget(elapsed: float, budget: float) -> None:
     assert elapsed <= budget * 1.15 + 0.5, f"search took {elapsed:.2f} s for a {budget} s budget"
 
 
+@pytest.mark.slow
 def test_search_regression_honours_the_budget(insurance_search):
     result, elapsed, lines = insurance_search
     assert_within_budget(elapsed, BUDGET)
     assert lines and lines[-1].startswith("chose ")
 
 
+@pytest.mark.slow
 def test_search_leaderboard_columns_and_order(insurance_search):
     result, _, _ = insurance_search
     board = result.leaderboard
@@ -88,6 +90,7 @@ def test_search_leaderboard_columns_and_order(insurance_search):
     assert result.best_name in set(board["model"])
 
 
+@pytest.mark.slow
 def test_search_best_is_an_unfitted_pipeline_that_fits(insurance, insurance_search):
     X, y, _ = insurance
     result, _, _ = insurance_search
@@ -100,6 +103,7 @@ def test_search_best_is_an_unfitted_pipeline_that_fits(insurance, insurance_sear
     assert 0.7 < result.oof_score < 1.0
 
 
+@pytest.mark.slow
 def test_search_multiclass_ranks_by_log_loss(drug200, drug_search):
     X, y, _ = drug200
     result, elapsed, _ = drug_search
@@ -150,3 +154,22 @@ def test_search_rejects_too_few_rows(insurance):
     X, y, schema = insurance
     with pytest.raises(TooFewRowsError, match="too few for 5 folds"):
         search(X.iloc[:6], y.iloc[:6], schema, time_budget=1)
+
+
+@pytest.mark.parametrize(
+    ("importance_seconds", "expected"),
+    [(None, 2.25 * 1.25), (5.0, 2.25 * 1.25 + 4.0), (1.5, 2.25 * 1.25 + 1.5)],
+)
+def test_a_rows_cost_after_the_search_counts_the_callers_importance_cap(
+    importance_seconds, expected
+):
+    """Two refits on all rows, plus the importance the caller says it will measure."""
+    from types import SimpleNamespace
+
+    from tabship.search._search import _after_search_seconds
+
+    cv = SimpleNamespace(n_folds=5, y=np.zeros(8000))  # 2000 test rows
+    row = SimpleNamespace(cv=SimpleNamespace(fit_seconds=1.0, predict_us_per_row=40.0))
+    # importance: 10 features x 5 repeats x 2000 rows x 40 us = 4 s
+    cost = _after_search_seconds(row, cv, 10, importance_seconds)
+    assert cost == pytest.approx(expected)

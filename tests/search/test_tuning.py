@@ -5,23 +5,26 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from tabship.data import infer_schema, prepare_target, read_table
 from tabship.features import build_preprocessor
 from tabship.search import Deadline
 from tabship.search._candidates import baseline_candidates
 from tabship.search._cv import CVData
-from tabship.search._tuning import lightgbm_family, tune
+from tabship.search._families import HistGradientBoostingFamily, LightGBMFamily
+from tabship.search._tuning import tune
 from tests.conftest import dataset_path
 
 
+@pytest.mark.slow
 def test_tune_lightgbm_returns_a_refittable_best_within_the_deadline():
     frame = read_table(dataset_path("insurance.csv"))
     schema = infer_schema(frame, "charges")
     X, y, _ = prepare_target(frame, "charges", "regression")
     y = y.to_numpy(dtype=float)
     cv = CVData(X, y, "regression", lambda k: build_preprocessor(schema, k), folds=3, seed=0)
-    fam = lightgbm_family("regression", len(y), classes=None, skewed=True, seed=0, n_jobs=1)
+    fam = LightGBMFamily("regression", len(y), classes=None, skewed=True, seed=0, n_jobs=1)
     started = time.monotonic()
     result = tune(fam, cv, Deadline(2.5), seed=0, first_trial_estimate=0.1)
     assert time.monotonic() - started < 2.5 * 1.15 + 0.5
@@ -53,3 +56,59 @@ def test_baseline_candidates_add_a_log_target_ridge_only_for_skewed_targets():
         "lightgbm", "linear", "decision_tree", "hist_gradient_boosting", "extra_trees",
         "random_forest",
     }  # fmt: skip
+
+
+class FixedTrial:
+    """An Optuna trial stand-in that answers every suggestion with the low end."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def suggest_float(self, name, low, high, *, log=False):
+        self.asked.append(name)
+        return low
+
+    def suggest_int(self, name, low, high, *, log=False):
+        self.asked.append(name)
+        return low
+
+    def suggest_categorical(self, name, choices):
+        self.asked.append(name)
+        return choices[-1]
+
+
+def test_lightgbm_family_space_starts_and_final_estimator():
+    fam = LightGBMFamily("binary", 800, classes=np.array(["a", "b"]), skewed=False, seed=3,
+                         n_jobs=2, lr_min=0.02)  # fmt: skip
+    assert (fam.name, fam.family, fam.kind, fam.rounds_param) == (
+        "LightGBM", "lightgbm", "native", "n_estimators",
+    )  # fmt: skip
+    trial = FixedTrial()
+    params = fam.suggest(trial)
+    assert trial.asked == [
+        "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
+        "reg_lambda", "reg_alpha", "cat_smooth",
+    ]  # fmt: skip
+    assert params["learning_rate"] == 0.02 and "log_target" not in params
+    assert [s["num_leaves"] for s in fam.starts] == [31, 15, 7]
+    assert [s["min_child_samples"] for s in fam.starts] == [20, 10, 5]
+    model = fam.estimator(fam.starts[0], 77)
+    got = model.get_params()
+    assert (got["n_estimators"], got["subsample_freq"], got["random_state"], got["n_jobs"]) == (
+        77, 1, 3, 2,
+    )  # fmt: skip
+
+
+def test_skewed_families_also_try_a_log_target():
+    lgbm = LightGBMFamily("regression", 100, classes=None, skewed=True, seed=0, n_jobs=1)
+    assert [s["log_target"] for s in lgbm.starts] == [False, True, False, True]
+    trial = FixedTrial()
+    assert lgbm.suggest(trial)["log_target"] is True and trial.asked[-1] == "log_target"
+    assert type(lgbm.estimator({**lgbm.starts[1]}, 10)).__name__ == "LogTargetRegressor"
+    hgb = HistGradientBoostingFamily("regression", 100, skewed=True, seed=0)
+    assert hgb.starts == [
+        {"learning_rate": 0.1, "max_leaf_nodes": 12, "min_samples_leaf": 5,
+         "l2_regularization": 1e-3, "max_features": 1.0},
+    ]  # fmt: skip
+    model = hgb.estimator({**hgb.starts[0], "log_target": False}, 40)
+    assert model.get_params()["max_iter"] == 40 and model.get_params()["early_stopping"] is False

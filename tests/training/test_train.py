@@ -20,11 +20,19 @@ from tabship.errors import (
 from tests.conftest import dataset_path
 
 
+@pytest.mark.slow
 def test_train_regression_returns_fitted_pipeline_leaderboard_and_metrics(insurance_run):
     run, _ = insurance_run
+    from sklearn.ensemble import VotingRegressor
     from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
 
-    assert isinstance(run.model, Pipeline) or hasattr(run.model, "predict")
+    # The winner is one pipeline, or a soft vote of whole pipelines; either is fitted.
+    pipelines = [run.model] if isinstance(run.model, Pipeline) else run.model.estimators_
+    assert isinstance(run.model, Pipeline | VotingRegressor), type(run.model)
+    for pipeline in pipelines:
+        assert isinstance(pipeline, Pipeline) and pipeline.steps[0][0] == "prep"
+        check_is_fitted(pipeline)
     board = run.leaderboard
     assert len(board) >= 3
     assert {"model", "cv_r2_mean", "cv_r2_std", "fit_seconds", "predict_us_per_row"} <= set(
@@ -36,6 +44,7 @@ def test_train_regression_returns_fitted_pipeline_leaderboard_and_metrics(insura
     assert list(run.importance["feature"])[0] in {"smoker", "age", "bmi"}
 
 
+@pytest.mark.slow
 def test_train_saved_model_loads_and_predicts_the_same(insurance_run, tmp_path):
     run, path = insurance_run
     frame = pd.read_csv(dataset_path("insurance.csv")).drop(columns="charges")
@@ -52,6 +61,7 @@ def test_train_saved_model_loads_and_predicts_the_same(insurance_run, tmp_path):
     assert model.predict([record])[0] > 10_000  # a smoker's bill is high
 
 
+@pytest.mark.slow
 def test_train_save_refuses_existing_folder_without_force(insurance_run):
     run, path = insurance_run
     with pytest.raises(OutputExistsError, match="already exists"):
@@ -59,6 +69,7 @@ def test_train_save_refuses_existing_folder_without_force(insurance_run):
     assert run.save(path, force=True) == path
 
 
+@pytest.mark.slow
 def test_train_honours_the_time_budget():
     started = time.monotonic()
     tabship.train(dataset_path("drug200.csv"), target="Drug", time_budget=6)
@@ -66,6 +77,7 @@ def test_train_honours_the_time_budget():
     assert elapsed <= 6 * 1.15 + 1.0, elapsed
 
 
+@pytest.mark.slow
 def test_train_multiclass_words_as_labels():
     run = tabship.train(dataset_path("drug200.csv"), target="Drug", time_budget=5)
     assert run.schema.task == "multiclass"
@@ -75,6 +87,7 @@ def test_train_multiclass_words_as_labels():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
+@pytest.mark.slow
 def test_train_derived_column_is_part_of_the_pipeline():
     frame = pd.read_csv(dataset_path("auto-mpg.csv"))
     run = tabship.train(
@@ -129,6 +142,7 @@ def test_train_bad_stratify_column():
         )
 
 
+@pytest.mark.slow
 def test_train_stratify_on_a_column_keeps_the_split_size():
     run = tabship.train(
         dataset_path("auto-mpg.csv"), target="MPG", time_budget=5, stratify="Cylinders"
@@ -137,10 +151,27 @@ def test_train_stratify_on_a_column_keeps_the_split_size():
 
 
 def test_train_bad_test_size():
-    with pytest.raises(OptionError, match="--test-size"):
+    with pytest.raises(OptionError, match="The option 'test_size' must be a fraction between 0"):
         tabship.train(dataset_path("insurance.csv"), target="charges", time_budget=5, test_size=1.5)
 
 
+@pytest.mark.parametrize("folds", [1, 2.5])
+def test_train_bad_folds_is_the_search_check(folds):
+    """One folds check, shared with search(), naming the parameter as the library does."""
+    with pytest.raises(
+        OptionError, match="The option 'folds' must be a whole number of at least 2"
+    ):
+        tabship.train(dataset_path("insurance.csv"), target="charges", time_budget=5, folds=folds)
+
+
+def test_train_stratify_column_with_lonely_values():
+    with pytest.raises(OptionError, match="The option 'stratify' must be a column whose every"):
+        tabship.train(
+            dataset_path("insurance.csv"), target="charges", time_budget=5, stratify="bmi"
+        )
+
+
+@pytest.mark.slow
 def test_train_drops_rows_with_missing_target_and_says_so():
     frame = pd.read_csv(dataset_path("insurance.csv"))
     frame.loc[:9, "charges"] = np.nan

@@ -16,6 +16,7 @@ import typer
 
 from tabship.cli import demo, deploy, info, pack, predict, serve, smoke, train
 from tabship.cli._console import print_error
+from tabship.cli._errors import error_message
 from tabship.errors import TabshipError, TabshipWarning
 
 __all__ = ["app", "main"]
@@ -42,7 +43,7 @@ def main() -> None:
     except TabshipError as err:
         if debug:
             raise
-        print_error(str(err))
+        print_error(error_message(err))
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         print_error("interrupted.")

@@ -9,7 +9,7 @@ from tabship.features._categories import CategoryEncoder
 from tabship.features._coerce import SchemaCoercer
 from tabship.features._datetime import DatetimeParts
 from tabship.features._derived import DERIVED_FUNCTIONS, DerivedColumns, parse_derived
-from tabship.features._preprocessor import KINDS, build_preprocessor
+from tabship.features._preprocessor import KINDS, Kind, build_preprocessor
 from tabship.features._target import LogTargetRegressor
 
 # tabship's own classes inside a fitted pipeline (transformers, and the log-target
@@ -30,6 +30,7 @@ __all__ = [
     "CategoryEncoder",
     "DatetimeParts",
     "DerivedColumns",
+    "Kind",
     "LogTargetRegressor",
     "SchemaCoercer",
     "build_preprocessor",

@@ -1,9 +1,10 @@
-"""The search's clock: one deadline that every step asks before it starts work.
+"""tabship's one budget clock: a deadline that every step asks before it starts work.
 
-The caller promises the user a wall-clock budget for the whole training run, so the
-search must both *use* its share (tuning keeps going while time is left) and never
-overrun it. Each step therefore asks the deadline whether its *estimated* cost still
-fits, using costs observed earlier in the same search.
+``train`` promises the user a wall-clock budget for the whole call and keeps it on a
+``Deadline`` (``training`` shares it out); the search runs on a deadline of its own share,
+and its phases on nested ones (``sub``). The search must both *use* its share (tuning keeps
+going while time is left) and never overrun it. Each step therefore asks the deadline
+whether its *estimated* cost still fits, using costs observed earlier in the same search.
 """
 
 from __future__ import annotations

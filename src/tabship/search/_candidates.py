@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+
+from tabship.features import Kind
 
 __all__ = [
     "Candidate",
@@ -36,13 +38,13 @@ class Candidate:
 
     name: str
     family: str
-    kind: str
+    kind: Kind
     build: Callable[[], Any]
     relative_cost: float = 1.0
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def make_pipeline(schema: Any, kind: str, model: Any) -> Any:
+def make_pipeline(schema: Any, kind: Kind, model: Any) -> Any:
     """The unfitted pipeline that takes the raw frame: preprocessing, then ``model``."""
     from sklearn.pipeline import Pipeline
 
@@ -54,7 +56,8 @@ def make_pipeline(schema: Any, kind: str, model: Any) -> Any:
 def is_skewed_positive(y: np.ndarray) -> bool:
     """A positive target with a long right tail, where a log-scale model often fits better."""
     values = np.asarray(y, dtype=float)
-    return bool(values.min() > 0 and pd.Series(values).skew() > 1.0)
+    skew = cast(float, pd.Series(values).skew())  # a float for a float series
+    return bool(values.min() > 0 and skew > 1.0)
 
 
 def lightgbm_model(task: str, params: dict[str, Any], *, seed: int, n_jobs: int) -> Any:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tabship.evaluate import PRIMARY_METRIC, metric_value
+from tabship.features import Kind
 from tabship.search._budget import Deadline
 
 __all__ = ["CVData", "CVResult", "cross_validate", "fit_quietly", "secondary_metric"]
@@ -49,7 +50,7 @@ class CVData:
         X: pd.DataFrame,
         y: np.ndarray,
         task: str,
-        make_prep: Callable[[str], Any],
+        make_prep: Callable[[Kind], Any],
         *,
         folds: int,
         seed: int,
@@ -64,7 +65,7 @@ class CVData:
         # Metrics on integer codes: sklearn is many times slower on text labels, and the
         # ensemble step scores thousands of blends.
         self._codes = y if self.classes is None else np.searchsorted(self.classes, y)
-        self._code_classes = None if self.classes is None else np.arange(len(self.classes))
+        self._code_classes = None if self.classes is None else list(range(len(self.classes)))
         self._make_prep = make_prep
         splitter = (
             KFold(folds, shuffle=True, random_state=seed)
@@ -78,7 +79,7 @@ class CVData:
     def n_folds(self) -> int:
         return len(self.splits)
 
-    def fold(self, kind: str, i: int) -> tuple[Any, Any, float, float]:
+    def fold(self, kind: Kind, i: int) -> tuple[Any, Any, float, float]:
         """(X_train, X_val, prep fit seconds, val transform seconds) of fold ``i``."""
         key = (kind, i)
         if key not in self._cache:
@@ -92,7 +93,7 @@ class CVData:
             self._cache[key] = (Xt_train, Xt_val, fitted - started, done - fitted)
         return self._cache[key]
 
-    def is_cached(self, kind: str, i: int) -> bool:
+    def is_cached(self, kind: Kind, i: int) -> bool:
         return (kind, i) in self._cache
 
     def empty_oof(self) -> np.ndarray:
@@ -131,7 +132,7 @@ def fit_quietly(model: Any, X: Any, y: Any, **fit_params: Any) -> Any:
 
 def cross_validate(
     cv: CVData,
-    kind: str,
+    kind: Kind,
     build: Callable[[], Any],
     deadline: Deadline,
     *,

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabship.errors import OptionError, TooFewRowsError
-from tabship.evaluate import IMPORTANCE_MAX_SECONDS, greater_is_better
+from tabship.errors import TooFewRowsError
+from tabship.evaluate import greater_is_better
+from tabship.features import Kind
 from tabship.search._budget import Deadline
 from tabship.search._candidates import (
     Candidate,
@@ -34,7 +35,9 @@ from tabship.search._candidates import (
 )
 from tabship.search._cv import CVData, CVResult, cross_validate, secondary_metric
 from tabship.search._ensemble import greedy_weights
-from tabship.search._tuning import hgb_family, lightgbm_family, tune
+from tabship.search._families import Family, HistGradientBoostingFamily, LightGBMFamily
+from tabship.search._options import check_folds, check_time_budget
+from tabship.search._tuning import tune
 
 __all__ = ["SearchResult", "search"]
 
@@ -79,7 +82,7 @@ class SearchResult:
 class _Row:
     name: str
     family: str
-    kind: str | None
+    kind: Kind | None
     build: Callable[[], Any]
     params: dict[str, Any]
     cv: CVResult
@@ -100,6 +103,7 @@ def search(
     folds: int = 5,
     progress: Progress | None = None,
     n_jobs: int = 1,
+    importance_seconds: float | None = None,
 ) -> SearchResult:
     """Find the best pipeline for ``schema.task`` within ``time_budget`` seconds.
 
@@ -123,6 +127,10 @@ def search(
         Called with one line of text per step.
     n_jobs : int
         Threads for LightGBM and the forests (-1 or 0: every core).
+    importance_seconds : float, optional
+        The cap on the permutation importance the caller measures with the winner after
+        the search. The winner must leave time for that work (two refits and the
+        importance), so it is counted in each row's cost; None when no importance follows.
 
     Returns
     -------
@@ -138,11 +146,15 @@ def search(
     from threadpoolctl import threadpool_limits
 
     deadline = Deadline(_usable_seconds(time_budget))
-    _check_options(time_budget, folds)
+    check_time_budget(time_budget)
+    check_folds(folds)
     # OpenMP pools (HistGradientBoosting, BLAS) default to every core and, on a busy
     # machine, spin-wait for each other: a one-second fit can take twenty. Cap them.
     with threadpool_limits(limits=_threads(n_jobs)):
-        return _search(X, y, schema, deadline, time_budget, seed, folds, progress, n_jobs)
+        return _search(
+            X, y, schema, deadline, time_budget, seed, folds, progress, n_jobs,
+            importance_seconds=importance_seconds,
+        )  # fmt: skip
 
 
 def _search(
@@ -155,6 +167,8 @@ def _search(
     folds: int,
     progress: Progress | None,
     n_jobs: int,
+    *,
+    importance_seconds: float | None,
 ) -> SearchResult:
     say: Progress = progress or (lambda _line: None)
     task = schema.task
@@ -173,7 +187,7 @@ def _search(
     if ensemble is not None:
         rows.append(ensemble)
     ranked = _rank(cv, rows)
-    best = _affordable(ranked, cv, X.shape[1], time_budget)
+    best = _affordable(ranked, cv, X.shape[1], time_budget, importance_seconds)
     say(f"chose {best.name} after {deadline.elapsed:.1f} s")
     return SearchResult(
         leaderboard=_leaderboard(cv, ranked),
@@ -189,13 +203,6 @@ def _search(
 def _usable_seconds(time_budget: float) -> float:
     """The budget minus a sliver for the ensemble step and the leaderboard."""
     return float(time_budget) - min(1.0, 0.03 * float(time_budget))
-
-
-def _check_options(time_budget: float, folds: int) -> None:
-    if not time_budget > 0:
-        raise OptionError("time_budget", "a positive number of seconds", time_budget)
-    if int(folds) != folds or folds < 2:
-        raise OptionError("folds", "a whole number of at least 2", folds)
 
 
 def _target_array(y: Any, task: str) -> np.ndarray:
@@ -233,7 +240,7 @@ def _fold_count(y: np.ndarray, task: str, folds: int, time_budget: float) -> int
     return folds
 
 
-def _prep_factory(schema: Any) -> Callable[[str], Any]:
+def _prep_factory(schema: Any) -> Callable[[Kind], Any]:
     from tabship.features import build_preprocessor
 
     return lambda kind: build_preprocessor(schema, kind)
@@ -280,30 +287,27 @@ def _tune(
     lr_min = _smallest_learning_rate(
         deadline.remaining(), cv.n_folds * fold_seconds.get("lightgbm", 0)
     )
-    families = [
-        (
-            lightgbm_family(
-                cv.task,
-                n,
-                classes=cv.classes,
-                skewed=skewed,
-                seed=seed,
-                n_jobs=threads,
-                lr_min=lr_min,
-            ),  # fmt: skip
-            "lightgbm",
-        ),
-        (hgb_family(cv.task, n, skewed=skewed, seed=seed), "hist_gradient_boosting"),
+    families: list[Family] = [
+        LightGBMFamily(
+            cv.task,
+            n,
+            classes=cv.classes,
+            skewed=skewed,
+            seed=seed,
+            n_jobs=threads,
+            lr_min=lr_min,
+        ),  # fmt: skip
+        HistGradientBoostingFamily(cv.task, n, skewed=skewed, seed=seed),
     ]
     tuned: list[_Row] = []
     trials: dict[str, int] = {}
     # A family that could not even be screened has no cost estimate and is not tuned.
-    families = [(fam, key) for fam, key in families if key in fold_seconds]
+    families = [fam for fam in families if fam.family in fold_seconds]
     families = _affordable_families(families, fold_seconds, cv.n_folds, deadline.remaining())
-    for i, (fam, key) in enumerate(families):
+    for i, fam in enumerate(families):
         share = _LIGHTGBM_TUNING_SHARE if i < len(families) - 1 else 1.0
         budget = deadline.sub(share * deadline.remaining())
-        first = cv.n_folds * fold_seconds[key]
+        first = cv.n_folds * fold_seconds[fam.family]
         # A second family is only worth starting if a few of its trials can finish.
         if not budget.allows(first if i == 0 else 3 * first):
             say(f"no time left to tune {fam.name}")
@@ -323,15 +327,15 @@ def _tune(
 
 
 def _affordable_families(
-    families: list[tuple[Any, str]], fold_seconds: dict[str, float], n_folds: int, left: float
-) -> list[tuple[Any, str]]:
+    families: list[Family], fold_seconds: dict[str, float], n_folds: int, left: float
+) -> list[Family]:
     """Drop the second family when a few of its trials would not fit in its share.
 
     LightGBM then keeps tuning until the deadline instead of leaving that share unused.
     """
     if len(families) < 2:
         return families
-    second = families[1][1]
+    second = families[1].family
     if (1 - _LIGHTGBM_TUNING_SHARE) * left < 3 * n_folds * fold_seconds[second]:
         return families[:1]
     return families
@@ -360,7 +364,7 @@ def _ensemble_row(cv: CVData, rows: list[_Row], say: Progress) -> _Row | None:
     if len(members) < 2:
         return None
     total = sum(c for _, c in members)
-    blend = sum(c * r.cv.oof for r, c in members) / total
+    blend = np.asarray(sum(c * r.cv.oof for r, c in members), dtype=float) / total
     gain = cv.score(cv.metric, blend) - cv.score(cv.metric, ranked[0].cv.oof)
     if (gain if greater_is_better(cv.metric) else -gain) < _ENSEMBLE_MIN_GAIN:
         return None  # not worth a model several times slower to fit and to serve
@@ -382,36 +386,52 @@ def _rank(cv: CVData, rows: list[_Row]) -> list[_Row]:
     return sorted(rows, key=lambda r: sign * r.mean())
 
 
-def _affordable(ranked: list[_Row], cv: CVData, n_features: int, time_budget: float) -> _Row:
+def _affordable(
+    ranked: list[_Row],
+    cv: CVData,
+    n_features: int,
+    time_budget: float,
+    importance_seconds: float | None,
+) -> _Row:
     """The best row whose work after the search (two refits, importance) fits the budget.
 
     When even the cheapest row does not fit (the preprocessing dominates on wide or big
     data), rows costing up to twice the cheapest stay eligible: the caller pays that
     cost whichever row wins, so only the extra matters.
     """
-    costs = [_after_search_seconds(row, cv, n_features) for row in ranked]
+    costs = [_after_search_seconds(row, cv, n_features, importance_seconds) for row in ranked]
     allowed = max(2.0, 0.3 * time_budget, 2.0 * min(costs))
     return next(row for row, cost in zip(ranked, costs, strict=True) if cost <= allowed)
 
 
-def _after_search_seconds(row: _Row, cv: CVData, n_features: int) -> float:
+def _after_search_seconds(
+    row: _Row, cv: CVData, n_features: int, importance_seconds: float | None
+) -> float:
     """Two refits on all rows plus 5-repeat permutation importance on the test rows."""
     refit = row.cv.fit_seconds * cv.n_folds / (cv.n_folds - 1)
+    if importance_seconds is None:
+        return 2.25 * refit
     n_test = min(5000, len(cv.y) / 4)
     importance = n_features * 5 * n_test * row.cv.predict_us_per_row / 1e6
-    return 2.25 * refit + min(importance, IMPORTANCE_MAX_SECONDS)
+    return 2.25 * refit + min(importance, importance_seconds)
 
 
 def _estimator(row: _Row, schema: Any) -> Any:
     if not row.members:
-        return make_pipeline(schema, row.kind, row.build())
+        return _pipeline(row, schema)
     from sklearn.ensemble import VotingClassifier, VotingRegressor
 
-    estimators = [(_slug(r.name), make_pipeline(schema, r.kind, r.build())) for r, _ in row.members]
+    estimators = [(_slug(r.name), _pipeline(r, schema)) for r, _ in row.members]
     weights = [c for _, c in row.members]
     if schema.task == "regression":
         return VotingRegressor(estimators, weights=weights)
     return VotingClassifier(estimators, voting="soft", weights=weights)
+
+
+def _pipeline(row: _Row, schema: Any) -> Any:
+    """One single-model row as its pipeline (an ensemble row has no kind of its own)."""
+    assert row.kind is not None, row.name
+    return make_pipeline(schema, row.kind, row.build())
 
 
 def _slug(name: str) -> str:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from tabship.data import Schema
 from tabship.errors import ColumnNotFoundError, OptionError, TooFewRowsError
+from tabship.search import check_folds
 
 __all__ = ["check_enough_rows", "split_holdout"]
 
@@ -19,9 +20,8 @@ __all__ = ["check_enough_rows", "split_holdout"]
 def check_enough_rows(y: pd.Series, schema: Schema, *, folds: int, test_size: float) -> None:
     """Refuse data that cannot give ``folds`` folds after the test split, before any work."""
     if not 0.0 < test_size < 1.0:
-        raise OptionError("--test-size", "a fraction between 0 and 1 (e.g. 0.2)", test_size)
-    if folds < 2:
-        raise OptionError("--folds", "a whole number of at least 2", folds)
+        raise OptionError("test_size", "a fraction between 0 and 1 (e.g. 0.2)", test_size)
+    check_folds(folds)
     n_train = int(len(y) * (1.0 - test_size))
     needed = max(2 * folds, 10)
     if n_train < needed:
@@ -80,7 +80,7 @@ def _strata(
     if (counts < 2).any():
         lonely = ", ".join(repr(v) for v in counts[counts < 2].index[:5])
         raise OptionError(
-            "--stratify",
+            "stratify",
             f"a column whose every value occurs at least twice (values seen once: {lonely})",
             stratify,
         )
