@@ -163,6 +163,6 @@ def looks_like_artifact(path: Path) -> bool:
                 raw = archive.read(MANIFEST)
         else:
             return False
-        return json.loads(raw).get("format") == FORMAT_NAME
+        return bool(json.loads(raw).get("format") == FORMAT_NAME)
     except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
         return False

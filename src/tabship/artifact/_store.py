@@ -226,7 +226,7 @@ def _pipeline_bytes(pipeline: Any, target: Path) -> bytes:
     import skops.io
 
     try:
-        data = skops.io.dumps(pipeline, compression=zipfile.ZIP_DEFLATED)
+        data: bytes = skops.io.dumps(pipeline, compression=zipfile.ZIP_DEFLATED)
     except Exception as exc:  # skops raises whatever the object's __reduce__ raises
         raise OutputError(
             target,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tabship.cli._console import console, table
 
@@ -13,10 +13,11 @@ __all__ = ["show_result"]
 
 
 def show_result(leaderboard: pd.DataFrame | list[dict[str, Any]], metrics: dict[str, Any]) -> None:
-    rows = (
+    rows = cast(
+        "list[dict[str, Any]]",
         leaderboard.to_dict(orient="records")
         if hasattr(leaderboard, "to_dict")  # a DataFrame
-        else leaderboard
+        else leaderboard,
     )
     columns = [c for c in (rows[0] if rows else {}) if c not in ("params", "family")]
     console.print(table("Leaderboard (cross-validation on the training split)", rows, columns))

@@ -179,7 +179,7 @@ def _run_workers(model: str, host: str, port: int, workers: int, options: dict[s
     """Several processes: uvicorn imports the app in each, configured through the env."""
     import uvicorn
 
-    from tabship.serve._app import ENV_PREFIX
+    from tabship.serve import ENV_PREFIX
 
     with ExitStack() as stack:
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

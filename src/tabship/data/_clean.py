@@ -59,7 +59,11 @@ def clean_frame(
 def check_unique_names(names: list[str], source: object) -> None:
     """Raise on repeated column names, which would make every later lookup ambiguous."""
     seen: set[str] = set()
-    repeated = [n for n in names if n in seen or seen.add(n)]
+    repeated: list[str] = []
+    for name in names:
+        if name in seen:
+            repeated.append(name)
+        seen.add(name)
     if repeated:
         raise DuplicateColumnError(source, list(dict.fromkeys(repeated)))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -199,7 +199,7 @@ def _with_real_names(tree: ast.expr, columns: dict[str, str]) -> ast.expr:
 def _evaluate(node: ast.AST, columns: dict[str, np.ndarray]) -> Any:
     """The value of a checked tree, computed with numpy on float arrays."""
     if isinstance(node, ast.Constant):
-        return np.float64(node.value)
+        return np.float64(cast(float, node.value))  # _constant_problem let only numbers in
     if isinstance(node, ast.Name):
         return columns[node.id]
     if isinstance(node, ast.UnaryOp):

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 from tabship._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from tabship.serve._app import create_app
+    from tabship.serve._app import ENV_PREFIX, create_app
 
-__all__ = ["create_app"]
+__all__ = ["ENV_PREFIX", "create_app"]
 
-__getattr__ = lazy_attributes(__name__, {"create_app": "tabship.serve._app"})
+__getattr__ = lazy_attributes(
+    __name__, {"create_app": "tabship.serve._app", "ENV_PREFIX": "tabship.serve._app"}
+)

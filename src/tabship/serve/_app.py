@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,14 +106,16 @@ def create_app(
     return app
 
 
-def _lifespan(model_path: Any, strict_categories: bool):  # type: ignore[no-untyped-def]
+def _lifespan(
+    model_path: Any, strict_categories: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = time.perf_counter()
         if isinstance(model_path, str | os.PathLike):
             from tabship.runtime import load
 
-            model = load(model_path, lean=True)
+            model = load(Path(model_path), lean=True)
             seconds = time.perf_counter() - started
         else:
             model = model_path

@@ -16,7 +16,7 @@ built on first request and cached.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -48,7 +48,7 @@ class ErrorBody(BaseModel):
     detail: list[ErrorItem]
 
 
-def record_model(schema: Schema, *, name: str = "Record", columns: bool = False) -> type:
+def record_model(schema: Schema, *, name: str = "Record", columns: bool = False) -> type[BaseModel]:
     """A pydantic model with one field per schema field (lists of them if ``columns``)."""
     definitions: dict[str, Any] = {}
     for i, field in enumerate(schema.fields):
@@ -63,7 +63,8 @@ def record_model(schema: Schema, *, name: str = "Record", columns: bool = False)
             Field(... if required else None, alias=field.name, title=field.name, **extra),
         )
     config = ConfigDict(extra="allow", title=name, populate_by_name=True)
-    return create_model(name, __config__=config, **definitions)
+    model: type[BaseModel] = create_model(name, __config__=config, **definitions)
+    return model
 
 
 def _field_type(field: SchemaField) -> tuple[Any, dict[str, Any]]:
@@ -99,7 +100,7 @@ def _examples(field: SchemaField) -> list[float]:
     return [float(v) for v in dict.fromkeys(values)]
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from tabship.errors import ValidationError
@@ -124,7 +125,9 @@ async def predict_csv(request: Request) -> StreamingResponse:
     )
 
 
-async def _score(request: Request, records: list[dict[str, Any]], form: Form, explain: bool):
+async def _score(
+    request: Request, records: list[dict[str, Any]], form: Form, explain: bool
+) -> JSONResponse:
     model = request.app.state.model
     # One record goes in as a dict: that is what takes the runtime's compiled fast path.
     data: Any = records[0] if form in ("record", "query") and len(records) == 1 else records
@@ -156,8 +159,9 @@ async def _upload(request: Request) -> tuple[bytes, str]:
                 "Send the CSV with -F file=@data.csv.",
                 "multipart_invalid",
             )
-        files = [v for v in form.values() if hasattr(v, "read")]
-        upload = form.get("file") if hasattr(form.get("file"), "read") else None
+        files = [v for v in form.values() if isinstance(v, UploadFile)]
+        field = form.get("file")
+        upload = field if isinstance(field, UploadFile) else None
         upload = upload or (files[0] if files else None)
         if upload is None:
             message = "The form has no file. Send the CSV in a form field named 'file'."

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import platform
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from tabship.serve._errors import ProblemError, json_safe, problem
 from tabship.serve._metrics import CONTENT_TYPE_LATEST
+
+if TYPE_CHECKING:
+    from tabship.runtime import Model
 
 __all__ = ["router"]
 
@@ -33,19 +36,24 @@ async def health() -> dict[str, str]:
 @router.get("/ready", summary="Readiness", responses={503: _NOT_READY})
 async def ready(request: Request) -> dict[str, str]:
     """``{"status": "ready"}`` once the model is loaded, 503 before."""
-    if getattr(request.app.state, "model", None) is None:
+    _loaded_model(request)
+    return {"status": "ready"}
+
+
+def _loaded_model(request: Request) -> Model:
+    """The served model, or the 503 that ``/ready`` answers until it is loaded."""
+    model: Model | None = getattr(request.app.state, "model", None)
+    if model is None:
         message = "The model is not loaded yet. Retry in a moment."
         raise ProblemError(503, message, [problem(["path"], message, "not_ready")])
-    return {"status": "ready"}
+    return model
 
 
 @router.get("/metadata", summary="The served model", responses={503: _NOT_READY})
 async def metadata(request: Request) -> JSONResponse:
     """Schema, test metrics, the training summary (distributions of the target and the
     inputs, as the result page draws them), versions from the manifest and load time."""
-    model = getattr(request.app.state, "model", None)
-    if model is None:
-        await ready(request)
+    model = _loaded_model(request)
     body: dict[str, Any] = {
         "task": model.task,
         "target": model.schema.target.name,
