@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import numpy as np
 import pandas as pd
 
+from tabship.client._answers import MetadataAnswer, PredictAnswer, StatusAnswer
 from tabship.errors import ErrorItem, RemoteError, ValidationError
 
 if TYPE_CHECKING:
@@ -60,20 +61,21 @@ class Client:
     def close(self) -> None:
         self._http.close()
 
-    def health(self) -> dict[str, Any]:
-        return self._get("/health")
+    def health(self) -> StatusAnswer:
+        return cast("StatusAnswer", self._get("/health"))
 
-    def ready(self) -> dict[str, Any]:
-        return self._get("/ready")
+    def ready(self) -> StatusAnswer:
+        return cast("StatusAnswer", self._get("/ready"))
 
-    def metadata(self) -> dict[str, Any]:
+    def metadata(self) -> MetadataAnswer:
         """Schema, metrics and versions of the served model."""
-        return self._get("/metadata")
+        return cast("MetadataAnswer", self._get("/metadata"))
 
-    def score(self, data: Any, *, explain: bool = False) -> dict[str, Any]:
-        """The full ``/predict`` answer for at most one chunk of records."""
+    def score(self, data: Any, *, explain: bool = False) -> PredictAnswer:
+        """The full ``/predict`` answer for at most one chunk of records
+        (``tabship.runtime.Scored.from_json`` turns it into a result)."""
         params = {"explain": "true"} if explain else None
-        return self._post("/predict", _records(data), params=params)
+        return cast("PredictAnswer", self._post("/predict", _records(data), params=params))
 
     def predict(self, data: Any) -> np.ndarray:
         """Predictions, as ``Model.predict`` gives them, chunked for large frames."""

@@ -3,6 +3,6 @@
 Needs the optional ``ipywidgets`` dependency (``pip install 'tabship[notebook]'``).
 """
 
-from tabship.notebook._form import PredictionForm, form
+from tabship.notebook._form import Backend, PredictionForm, form
 
-__all__ = ["PredictionForm", "form"]
+__all__ = ["Backend", "PredictionForm", "form"]
