@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tabship.data._expressions import (
+from tabship.data import (
     DERIVED_FUNCTIONS,
     derived_columns_used,
     evaluate_derived,

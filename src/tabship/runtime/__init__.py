@@ -6,8 +6,9 @@ numpy and Treelite only; scikit-learn, pandas and the estimator libraries load o
 the pipeline itself is needed (a model without a plan, or ``Model.pipeline``).
 """
 
+from tabship.plan import PLAN_FILE, Plan
 from tabship.runtime._model import Model, load
-from tabship.runtime._plan import PLAN_FILE, Plan
+from tabship.runtime._planning import open_plan, pipeline_probe
 from tabship.runtime._scoring import Scored, score_records
 from tabship.runtime._validate import ValidationResult, validate_records
 
@@ -18,6 +19,8 @@ __all__ = [
     "Scored",
     "ValidationResult",
     "load",
+    "open_plan",
+    "pipeline_probe",
     "score_records",
     "validate_records",
 ]

@@ -3,7 +3,7 @@
 Every prediction goes through the same validate-then-predict path as the HTTP API
 (``score_records``), so ``model.predict(record)`` in a notebook and ``POST /predict`` on
 a server accept the same inputs, fill the same defaults and give the same answer. The
-model predicts from its scoring plan (``_plan``) whenever it has one, for one record or
+model predicts from its scoring plan (``tabship.plan``) whenever it has one, for one record or
 a million; the scikit-learn pipeline is the fallback for what the plan cannot express.
 """
 
@@ -19,8 +19,9 @@ from tabship.artifact import Artifact
 from tabship.artifact import load as load_artifact
 from tabship.data import Schema
 from tabship.errors import TaskError
+from tabship.plan import Plan
 from tabship.runtime._explain import PredictColumns
-from tabship.runtime._plan import PLAN_FILE, Plan, PlanError
+from tabship.runtime._planning import plan_for
 from tabship.runtime._scoring import Scored, frame_predictor, score_records
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class Model:
         # Every pipeline tabship builds handles unseen categories, so they are accepted
         # with a warning; a server may refuse them instead (``--strict-categories``).
         self.allow_unknown_categories = True
-        self.plan: Plan | None = _plan_of(artifact, native_lightgbm)
+        self.plan: Plan | None = plan_for(artifact, native_lightgbm)
         self._predict: PredictColumns | None = self.plan.predict if self.plan else None
 
     @property
@@ -201,22 +202,3 @@ def load(path: str | Path, *, lean: bool = False, native_lightgbm: bool = False)
     model.load_seconds = time.perf_counter() - started
     return model
 
-
-def _plan_of(artifact: Artifact, native_lightgbm: bool) -> Plan | None:
-    """The stored plan; for a model saved without one (or with a plan this version
-    cannot run), a plan compiled from the pipeline, which then loads in full."""
-    # Native predictors serve large batches; HistGradientBoosting's needs the pipeline.
-    pipeline = artifact.pipeline if native_lightgbm else None
-    if PLAN_FILE in artifact.extra_files:
-        try:
-            return Plan.from_files(
-                artifact.extra_files, native_lightgbm=native_lightgbm, pipeline=pipeline
-            )
-        except PlanError:
-            pass  # compiled afresh below; only startup time is lost
-    from tabship.runtime._compile import plan_files
-
-    files = plan_files(artifact.pipeline, artifact.schema)
-    if not files:
-        return None
-    return Plan.from_files(files, native_lightgbm=native_lightgbm, pipeline=pipeline)

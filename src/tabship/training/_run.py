@@ -45,7 +45,8 @@ class TrainingRun:
     def save(self, path: str | Path, *, force: bool = False) -> Path:
         """Write the artifact atomically; refuse to replace an existing one unless ``force``."""
         from tabship import artifact
-        from tabship.runtime._compile import plan_files
+        from tabship.plan import plan_files
+        from tabship.runtime import pipeline_probe
 
         self.path = artifact.save(
             path,
@@ -54,7 +55,7 @@ class TrainingRun:
             metrics=self.metrics,
             summary=self.summary,
             report_html=self.report_html,
-            extra_files=plan_files(self.model, self.schema),
+            extra_files=plan_files(self.model, self.schema, probe=pipeline_probe),
             force=force,
         )
         return self.path
