@@ -201,4 +201,3 @@ def load(path: str | Path, *, lean: bool = False, native_lightgbm: bool = False)
     model = Model(loaded, native_lightgbm=native_lightgbm)
     model.load_seconds = time.perf_counter() - started
     return model
-
