@@ -17,6 +17,7 @@ then construct the pipeline. See ``_format.py`` for how the format is versioned.
 """
 
 from tabship.artifact._format import FORMAT_VERSION
+from tabship.artifact._manifest import Manifest
 from tabship.artifact._pack import pack, unpack
 from tabship.artifact._store import Artifact, load, read_manifest, read_schema, save, verify
 from tabship.artifact._trusted import TABSHIP_TYPES, TRUSTED_TYPES, trusted_types
@@ -26,6 +27,7 @@ __all__ = [
     "TABSHIP_TYPES",
     "TRUSTED_TYPES",
     "Artifact",
+    "Manifest",
     "load",
     "pack",
     "read_manifest",

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 from tabship.artifact._format import (
     FORMAT_NAME,
@@ -28,6 +28,7 @@ from tabship.artifact._format import (
 from tabship.errors import ArtifactFormatError, TabshipWarning, TamperedArtifactError
 
 __all__ = [
+    "Manifest",
     "build_manifest",
     "check_library_versions",
     "is_plain_name",
@@ -35,6 +36,20 @@ __all__ = [
     "sha256",
     "verify_files",
 ]
+
+
+class Manifest(TypedDict):
+    """``manifest.json``. ``parse_manifest`` checks the first three keys before anything
+    else is read; the others are written by every tabship and only informative."""
+
+    format: str
+    format_version: int
+    files: dict[str, str]  # file name -> sha256
+    created: NotRequired[str]
+    tabship_version: NotRequired[str]
+    python_version: NotRequired[str]
+    platform: NotRequired[str]
+    libraries: NotRequired[dict[str, str]]  # the libraries that rebuild the pipeline
 
 
 def sha256(data: bytes) -> str:
@@ -67,7 +82,7 @@ def installed_versions() -> dict[str, str]:
     return found
 
 
-def build_manifest(files: Mapping[str, bytes]) -> dict[str, Any]:
+def build_manifest(files: Mapping[str, bytes]) -> Manifest:
     """The manifest for ``files`` (name -> content), stamped with today's versions."""
     from tabship import __version__
 
@@ -83,7 +98,7 @@ def build_manifest(files: Mapping[str, bytes]) -> dict[str, Any]:
     }
 
 
-def parse_manifest(raw: bytes, source: object) -> dict[str, Any]:
+def parse_manifest(raw: bytes, source: object) -> Manifest:
     """Decode and check a manifest; refuse versions and shapes this tabship cannot read."""
     try:
         manifest = json.loads(raw)
@@ -94,7 +109,7 @@ def parse_manifest(raw: bytes, source: object) -> dict[str, Any]:
         raise _malformed(source, f"{MANIFEST} must declare format '{FORMAT_NAME}', got {got!r}")
     _check_version(manifest.get("format_version"), source)
     _check_file_list(manifest.get("files"), source)
-    return manifest
+    return cast(Manifest, manifest)
 
 
 def _check_version(version: object, source: object) -> None:
@@ -146,7 +161,7 @@ def verify_files(
             )
 
 
-def check_library_versions(manifest: Mapping[str, Any], source: object) -> None:
+def check_library_versions(manifest: Manifest, source: object) -> None:
     """Warn when the libraries that will rebuild the pipeline differ from the saved ones."""
     saved = manifest.get("libraries") or {}
     now = installed_versions()

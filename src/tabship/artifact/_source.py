@@ -14,10 +14,9 @@ import stat
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from tabship.artifact._format import FORMAT_NAME, MANIFEST, MAX_PACKED_BYTES
-from tabship.artifact._manifest import is_plain_name, parse_manifest, verify_files
+from tabship.artifact._manifest import Manifest, is_plain_name, parse_manifest, verify_files
 from tabship.errors import ArtifactError, ArtifactFormatError
 
 __all__ = ["is_packed", "looks_like_artifact", "read_artifact", "read_manifest_only"]
@@ -29,7 +28,7 @@ def is_packed(path: Path) -> bool:
     return path.is_file() and zipfile.is_zipfile(path)
 
 
-def read_manifest_only(path: str | Path) -> dict[str, Any]:
+def read_manifest_only(path: str | Path) -> Manifest:
     """The checked manifest of a folder or packed file, reading nothing else."""
     path = Path(path)
     if _kind(path) == "dir":
@@ -38,9 +37,7 @@ def read_manifest_only(path: str | Path) -> dict[str, Any]:
         return parse_manifest(_read_zip_member(archive, MANIFEST, path), path)
 
 
-def read_artifact(
-    path: str | Path, names: Iterable[str] | None = None
-) -> tuple[dict[str, Any], Files]:
+def read_artifact(path: str | Path, names: Iterable[str] | None = None) -> tuple[Manifest, Files]:
     """The checked manifest and the verified content of ``names`` (default: every file).
 
     The returned files also hold the manifest's own bytes, under ``manifest.json``.
@@ -67,7 +64,7 @@ def read_artifact(
     return manifest, files
 
 
-def _wanted(manifest: dict[str, Any], names: Iterable[str] | None) -> list[str]:
+def _wanted(manifest: Manifest, names: Iterable[str] | None) -> list[str]:
     return list(manifest["files"]) if names is None else list(names)
 
 
@@ -128,7 +125,7 @@ def _check_zip_structure(archive: zipfile.ZipFile, path: Path) -> None:
         raise _unsafe(path, f"it would unpack to more than {MAX_PACKED_BYTES:,} bytes")
 
 
-def _check_members_listed(archive: zipfile.ZipFile, manifest: dict[str, Any], path: Path) -> None:
+def _check_members_listed(archive: zipfile.ZipFile, manifest: Manifest, path: Path) -> None:
     extra = sorted(set(archive.namelist()) - set(manifest["files"]) - {MANIFEST})
     if extra:
         raise _unsafe(path, f"it holds files its manifest does not list: {', '.join(extra)}")

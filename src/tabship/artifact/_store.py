@@ -24,7 +24,12 @@ from tabship.artifact._format import (
     SCHEMA,
     SUMMARY,
 )
-from tabship.artifact._manifest import build_manifest, check_library_versions, is_plain_name
+from tabship.artifact._manifest import (
+    Manifest,
+    build_manifest,
+    check_library_versions,
+    is_plain_name,
+)
 from tabship.artifact._source import looks_like_artifact, read_artifact, read_manifest_only
 from tabship.artifact._trusted import audit_pipeline_bytes, trusted_types, untrusted_types
 from tabship.data import Schema
@@ -53,7 +58,7 @@ class Artifact:
         The input fields and the target.
     metrics, summary : dict
         Leaderboard, holdout metrics and parameters; training distributions.
-    manifest : dict
+    manifest : Manifest
         Format version, versions of the libraries that wrote it, sha256 of every file.
     path : Path
         The folder or packed file it was loaded from.
@@ -69,7 +74,7 @@ class Artifact:
         schema: Schema,
         metrics: dict[str, Any],
         summary: dict[str, Any],
-        manifest: dict[str, Any],
+        manifest: Manifest,
         path: Path,
         report_html: str = "",
         extra_files: dict[str, bytes] | None = None,
@@ -207,7 +212,7 @@ def verify(path: str | Path, *, audit: bool = True) -> Schema:
     return _schema_from(files[SCHEMA], source)
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
+def read_manifest(path: str | Path) -> Manifest:
     """The checked manifest of a model, without reading its other files."""
     return read_manifest_only(path)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tabship.artifact import Artifact
+from tabship.artifact import Artifact, Manifest
 from tabship.artifact import load as load_artifact
 from tabship.data import Schema
 from tabship.errors import TaskError
@@ -77,7 +77,7 @@ class Model:
         return self.artifact.summary
 
     @property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         return self.artifact.manifest
 
     @property
