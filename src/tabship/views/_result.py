@@ -111,19 +111,9 @@ def result_view(model: ScoredModel, scored: Scored, typed: Mapping[str, str]) ->
         f.name: value_text(read[f.name]) if f.name in read else typed.get(f.name, "")
         for f in schema.feature_fields
     }
-    defaulted = _defaulted_names(scored.defaulted)
-    warned = _warnings_by_field(scored.warnings)
     view = ResultView(
         prediction=_prediction_text(predicted),
-        inputs=[
-            InputRow(
-                f.name,
-                humanize(f.name),
-                values[f.name] or "missing",
-                _note(f.name in defaulted, warned.get(f.name)),
-            )
-            for f in schema.feature_fields
-        ],
+        inputs=_input_rows(schema, values, scored),
         warnings=[
             str(w.get("msg", w)) if isinstance(w, Mapping) else str(w) for w in scored.warnings
         ],
@@ -145,6 +135,21 @@ def result_view(model: ScoredModel, scored: Scored, typed: Mapping[str, str]) ->
             target, str(predicted), bool(scored.probabilities), len(explanation)
         )
     return view
+
+
+def _input_rows(schema: Schema, values: Mapping[str, str], scored: Scored) -> list[InputRow]:
+    """The inputs as the model read them, each with what happened to it on the way."""
+    defaulted = _defaulted_names(scored.defaulted)
+    warned = _warnings_by_field(scored.warnings)
+    return [
+        InputRow(
+            f.name,
+            humanize(f.name),
+            values[f.name] or "missing",
+            _note(f.name in defaulted, warned.get(f.name)),
+        )
+        for f in schema.feature_fields
+    ]
 
 
 def _prediction_text(value: object) -> str:
