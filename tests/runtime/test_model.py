@@ -155,3 +155,20 @@ def test_a_plan_this_version_cannot_run_is_compiled_afresh(mpg):
     again = runtime.Model(loaded)
     assert again.plan is not None
     np.testing.assert_allclose(again.predict(X), model.predict(X), rtol=0, atol=1e-9)
+
+
+def test_a_model_keeps_its_record_validator_until_the_category_policy_changes(drug):
+    """The schema's lookup tables are built once per model, not per request."""
+    model, X = drug
+    first = model.validator
+    assert model.validator is first and first.schema is model.schema
+    record = {**X.iloc[0].to_dict(), "BP": "very high"}
+    assert model.score(record).warnings[0]["type"] == "unknown_category"
+    model.allow_unknown_categories = False
+    try:
+        assert model.validator is not first
+        assert model.validator is model.validator
+        with pytest.raises(ValidationError, match="'BP' field must be one of"):
+            model.predict(record)
+    finally:
+        model.allow_unknown_categories = True

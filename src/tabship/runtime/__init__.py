@@ -10,12 +10,13 @@ from tabship.plan import PLAN_FILE, Plan
 from tabship.runtime._model import Model, load
 from tabship.runtime._planning import open_plan, pipeline_probe
 from tabship.runtime._scoring import Scored, score_records
-from tabship.runtime._validate import ValidationResult, validate_records
+from tabship.runtime._validate import RecordValidator, ValidationResult, validate_records
 
 __all__ = [
     "PLAN_FILE",
     "Model",
     "Plan",
+    "RecordValidator",
     "Scored",
     "ValidationResult",
     "load",

@@ -23,6 +23,7 @@ from tabship.plan import Plan
 from tabship.runtime._explain import PredictColumns
 from tabship.runtime._planning import plan_for
 from tabship.runtime._scoring import Scored, frame_predictor, score_records
+from tabship.runtime._validate import RecordValidator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,6 +57,7 @@ class Model:
         # Every pipeline tabship builds handles unseen categories, so they are accepted
         # with a warning; a server may refuse them instead (``--strict-categories``).
         self.allow_unknown_categories = True
+        self._validator: RecordValidator | None = None
         self.plan: Plan | None = plan_for(artifact, native_lightgbm)
         self._predict: PredictColumns | None = self.plan.predict if self.plan else None
 
@@ -111,6 +113,16 @@ class Model:
             self._predict = frame_predictor(self.pipeline, self.schema)
         return self._predict
 
+    @property
+    def validator(self) -> RecordValidator:
+        """The record validator of the schema, built on first use and kept: its lookup
+        tables serve every request (built again only if ``allow_unknown_categories``
+        changes)."""
+        policy = self.allow_unknown_categories
+        if self._validator is None or self._validator.allow_unknown_categories != policy:
+            self._validator = RecordValidator(self.schema, allow_unknown_categories=policy)
+        return self._validator
+
     def score(
         self,
         data: Any,
@@ -131,6 +143,7 @@ class Model:
             max_records=max_records,
             allow_unknown_categories=self.allow_unknown_categories,
             probability_dicts=probability_dicts,
+            validator=self.validator,
         )
 
     def predict(self, data: Any) -> np.ndarray:

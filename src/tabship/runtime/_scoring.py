@@ -16,7 +16,7 @@ import numpy as np
 from tabship.data import Schema
 from tabship.errors import ErrorItem
 from tabship.runtime._explain import PredictColumns, explain_record
-from tabship.runtime._validate import ValidationResult, validate_records
+from tabship.runtime._validate import RecordValidator, ValidationResult
 
 __all__ = ["Scored", "frame_predictor", "score_records"]
 
@@ -91,6 +91,7 @@ def score_records(
     max_records: int | None = None,
     allow_unknown_categories: bool = True,
     probability_dicts: bool = True,
+    validator: RecordValidator | None = None,
 ) -> Scored:
     """Validate ``data`` against ``schema``, then predict the valid records.
 
@@ -100,11 +101,13 @@ def score_records(
     listing every problem; without it the valid records are scored and the errors
     returned per input index. ``probability_dicts=False`` leaves the probabilities in
     ``probability_matrix`` only (a dict per record costs more than the model on a big
-    batch).
+    batch). ``validator`` is the schema's record validator when the caller holds one (a
+    ``Model`` does, so its lookup tables are built once, not per request); otherwise one
+    is built for ``schema`` and ``allow_unknown_categories``.
     """
-    checked = validate_records(
-        data, schema, max_records=max_records, allow_unknown_categories=allow_unknown_categories
-    )
+    if validator is None:
+        validator = RecordValidator(schema, allow_unknown_categories=allow_unknown_categories)
+    checked = validator.validate(data, max_records=max_records)
     if strict or not checked.valid_index:
         checked.raise_if_invalid()
     scored = Scored(
