@@ -11,11 +11,13 @@ A model is a folder (or the same folder packed into one ``.tabship`` file)::
     report.html      the training report
     ...              optional extra files, listed in the manifest like the others
 
-Writes are atomic (a temporary sibling renamed into place). Loads check the manifest,
+Writes are atomic (a temporary sibling renamed into place); ``atomic_output`` does that
+for every file or folder tabship writes, models or not. Loads check the manifest,
 then every sha256, then the stored pipeline's types against ``TRUSTED_TYPES``, and only
 then construct the pipeline. See ``_format.py`` for how the format is versioned.
 """
 
+from tabship.artifact._atomic import OutputKind, atomic_output
 from tabship.artifact._format import FORMAT_VERSION
 from tabship.artifact._manifest import Manifest
 from tabship.artifact._pack import pack, unpack
@@ -27,6 +29,8 @@ __all__ = [
     "TABSHIP_TYPES",
     "TRUSTED_TYPES",
     "Artifact",
+    "OutputKind",
+    "atomic_output",
     "Manifest",
     "load",
     "pack",
