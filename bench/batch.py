@@ -2,7 +2,7 @@
 
 Generates CSV files by resampling adult.csv (with replacement, fixed seed), trains a
 model on adult.csv once (kept under bench/.models), then scores each file in a fresh
-process with ``tabship predict`` semantics (``tabship.deploy.score_file``) and reports
+process with ``tabship predict`` semantics (``tabship.batch.score_file``) and reports
 rows/s and the peak RSS of that process. Memory must stay flat: it is bounded by the chunk
 size, not by the file size.
 
@@ -30,7 +30,7 @@ WORKER = r"""
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 import tabship.runtime
-from tabship.deploy import score_file
+from tabship.batch import score_file
 model_dir, source, output, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 model = tabship.runtime.load(model_dir, native_lightgbm=True)  # as tabship predict
 started = time.perf_counter()

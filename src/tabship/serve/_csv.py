@@ -3,23 +3,26 @@
 Problems with the *file* (not text, one column because of another delimiter, required
 columns missing, a malformed line) are answered at once with a 422 naming them, before a
 byte of the answer is sent. Problems with *rows* are not fatal: each bad row comes back
-with its ``error`` column filled and no prediction, the others are scored. The whole
-upload is already in memory (it is bounded by the body size limit), so it is parsed up
-front; scoring and writing then go chunk by chunk, streamed, so the first rows of the
-answer leave while later chunks are still being scored.
+with its ``error`` column filled and no prediction, the others are scored. Rows are
+scored and the columns named by ``tabship.batch``'s table-scoring path, the one batch
+files go through too. The whole upload is already in memory (it is bounded by the body
+size limit), so it is parsed up front; scoring and writing then go chunk by chunk,
+streamed, so the first rows of the answer leave while later chunks are still being
+scored.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import pandas as pd
 
+from tabship.batch import OutputColumns, every_row, output_columns, score_table
 from tabship.data import Schema, clean_frame
-from tabship.errors import ValidationError
+from tabship.runtime import Model
 from tabship.serve._errors import ProblemError, problem, reject
 
 __all__ = ["CHUNK_ROWS", "parse_csv", "scored_csv"]
@@ -49,63 +52,30 @@ def parse_csv(raw: bytes, schema: Schema, sep: str = ",") -> pd.DataFrame:
     return frame
 
 
-def scored_csv(model: Any, frame: pd.DataFrame, on_scored: Any = None) -> Iterator[str]:
+def scored_csv(
+    model: Model,
+    frame: pd.DataFrame,
+    on_scored: Callable[[list[Any]], None] | None = None,
+) -> Iterator[str]:
     """CSV text of ``frame`` with prediction, probability and error columns, by chunk."""
-    names = _output_names(frame.columns)
+    columns = output_columns(frame.columns)
     for start in range(0, max(len(frame), 1), CHUNK_ROWS):
         chunk = frame.iloc[start : start + CHUNK_ROWS].reset_index(drop=True)
-        out = _score_chunk(model, chunk, names, on_scored)
+        out = _score_chunk(model, chunk, columns, on_scored)
         yield out.to_csv(index=False, header=start == 0, lineterminator="\n")
 
 
 def _score_chunk(
-    model: Any, chunk: pd.DataFrame, names: dict[str, str], on_scored: Any
+    model: Model,
+    chunk: pd.DataFrame,
+    columns: OutputColumns,
+    on_scored: Callable[[list[Any]], None] | None,
 ) -> pd.DataFrame:
-    out = chunk.copy()
-    prediction = [""] * len(chunk)
-    probabilities: dict[str, list[Any]] = {}
-    errors: list[dict[str, Any]] = []
-    if len(chunk):
-        cleaned = clean_frame(chunk, na_values=model.schema.na_values)
-        try:
-            scored = model.score(cleaned, strict=False)
-        except ValidationError as err:  # no row of the chunk is valid
-            errors = err.errors
-        else:
-            errors = scored.errors
-            for position, value in zip(scored.index, scored.predictions, strict=True):
-                prediction[position] = value
-            for position, row in zip(scored.index, scored.probabilities or [], strict=False):
-                for cls, p in row.items():
-                    probabilities.setdefault(cls, [""] * len(chunk))[position] = p
-            if on_scored is not None:
-                on_scored(scored.predictions)
-    out[names["prediction"]] = prediction
-    for cls in model.classes or []:
-        out[names["probability"] + str(cls)] = probabilities.get(str(cls), [""] * len(chunk))
-    out[names["error"]] = _reasons(errors, len(chunk))
-    return out
-
-
-def _reasons(errors: list[dict[str, Any]], n: int) -> list[str]:
-    """One text per row: its error messages joined, empty for rows that were scored."""
-    reasons: list[list[str]] = [[] for _ in range(n)]
-    for item in errors:
-        loc = item.get("loc") or [None]
-        if isinstance(loc[0], int) and 0 <= loc[0] < n:
-            reasons[loc[0]].append(str(item.get("msg", "invalid value")))
-    return [" ".join(r) for r in reasons]
-
-
-def _output_names(columns: pd.Index) -> dict[str, str]:
-    """Appended column names, prefixed when the upload already has such a column."""
-    taken = set(map(str, columns))
-    prefix = "tabship_" if taken & {"prediction", "error"} else ""
-    return {
-        "prediction": f"{prefix}prediction",
-        "probability": f"{prefix}probability_",
-        "error": f"{prefix}error",
-    }
+    """Every row of ``chunk`` as uploaded (not cleaned), with the added columns."""
+    scores = score_table(model, clean_frame(chunk, na_values=model.schema.na_values))
+    if on_scored is not None and len(chunk):
+        on_scored(scores.predictions)
+    return every_row(chunk, scores, columns)
 
 
 def _separator(sep: str) -> str:

@@ -2,18 +2,16 @@
 
 ``render_files(target, spec)`` is pure (name -> text, golden-tested); ``deploy`` collects
 the facts for the spec (versions, artifact hash, measured memory), builds the wheel, packs
-the model and writes the folder through a temporary sibling renamed at the end, so a
-failure never leaves half a folder.
+the model and writes the folder through a temporary sibling renamed at the end
+(``tabship.artifact.atomic_output``), so a failure never leaves half a folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -108,14 +106,14 @@ def write_deployment(
         ``output`` is a non-empty folder (without ``force``; with it, unless it is an
         earlier deployment), a file, or not writable.
     """
-    from tabship.artifact import load
+    from tabship.artifact import atomic_output, load
 
     _renderers(target)
     destination = Path(output)
     _check_destination(destination, force)
     artifact = load(model)
-    staging = _staging_dir(destination)
-    try:
+    # The check above allows replacing what is there (empty, or an earlier deployment).
+    with atomic_output(destination, kind="folder", replace=True) as staging:
         pins = serving_pins(artifact.manifest, artifact.pipeline)
         wheel = build_wheel(staging / WHEEL_DIR, pins)
         _pack_model(Path(model), staging / MODEL_FILE)
@@ -123,10 +121,6 @@ def write_deployment(
         spec = _sized(spec, staging / MODEL_FILE) if target == "kubernetes" else spec
         _write_texts(staging, render_files(target, spec))
         _make_readable(staging)
-        _swap_into_place(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return destination
 
 
@@ -150,19 +144,6 @@ def _check_destination(destination: Path, force: bool) -> None:
             f"it is not empty and holds no {MODEL_FILE}, so --force will not replace it",
             hint="Choose an empty or new folder, or remove it yourself if it is not needed.",
         )
-
-
-def _staging_dir(destination: Path) -> Path:
-    parent = destination.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=parent))
-    except OSError as exc:
-        raise OutputError(
-            destination,
-            f"its folder '{parent}' cannot be created or written ({exc.strerror or exc})",
-            hint="Choose a folder you can write to.",
-        ) from None
 
 
 def _pack_model(model: Path, dest: Path) -> None:
@@ -225,19 +206,3 @@ def _make_readable(folder: Path) -> None:
     for path in folder.rglob("*"):
         executable = path.is_dir() or path.name in _EXECUTABLE
         path.chmod(0o755 if executable else 0o644)
-
-
-def _swap_into_place(staging: Path, destination: Path) -> None:
-    """Rename the finished folder into place; an old one (with --force) goes only after."""
-    old = None
-    if destination.exists():
-        old = destination.with_name(f".{destination.name}.old-{os.getpid()}")
-        os.rename(destination, old)
-    try:
-        os.rename(staging, destination)
-    except BaseException:
-        if old is not None:
-            os.rename(old, destination)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

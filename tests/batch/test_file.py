@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tabship.data import read_table
-from tabship.deploy import score_file
+from tabship.batch import score_file
 from tabship.errors import DataError, OutputExistsError
 from tests.conftest import dataset_path
 
@@ -44,6 +44,7 @@ def test_batch_scores_all_of_adult_in_many_chunks_like_in_memory(adult_model, ad
     assert report.errors_output is None and not (tmp_path / "scored.errors.csv").exists()
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_batch_bad_rows_go_to_the_errors_file(adult_model, tmp_path):
     frame = read_table(dataset_path("adult.csv")).head(50)
     frame = frame.astype(object)
@@ -59,6 +60,7 @@ def test_batch_bad_rows_go_to_the_errors_file(adult_model, tmp_path):
     assert len(pd.read_csv(tmp_path / "out.csv")) == 48
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_batch_parquet_in_and_out(adult_model, tmp_path):
     frame = read_table(dataset_path("adult.csv")).head(500)
     source = tmp_path / "in.parquet"
@@ -69,6 +71,7 @@ def test_batch_parquet_in_and_out(adult_model, tmp_path):
     assert (scored["prediction"].to_numpy() == adult_model.predict(frame)).all()
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_batch_gzip_output(adult_model, tmp_path):
     frame = read_table(dataset_path("adult.csv")).head(300)
     source = tmp_path / "in.csv"
@@ -77,6 +80,7 @@ def test_batch_gzip_output(adult_model, tmp_path):
     assert len(pd.read_csv(tmp_path / "out.csv.gz")) == 300
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_batch_refuses_mismatched_columns_naming_them(adult_model, tmp_path):
     source = tmp_path / "wrong.csv"
     pd.DataFrame({"agee": [30], "education": ["Bachelors"]}).to_csv(source, index=False)
@@ -85,6 +89,7 @@ def test_batch_refuses_mismatched_columns_naming_them(adult_model, tmp_path):
     assert list(tmp_path.iterdir()) == [source]  # nothing half-written
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_batch_refuses_existing_output(adult_model, tmp_path):
     frame = read_table(dataset_path("adult.csv")).head(5)
     source = tmp_path / "in.csv"

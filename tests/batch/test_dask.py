@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from tabship.data import clean_frame, read_table
-from tabship.deploy import score_files_on_dask
-from tabship.deploy._batch import score_chunk
+from tabship.batch import score_chunk, score_files_on_dask
 from tabship.errors import DataFileError, OutputExistsError, RemoteError
 from tests._cli import error_lines, run_tabship
 from tests._servers import free_port
@@ -80,7 +79,7 @@ def test_the_artifact_reaches_each_worker_once_and_stays_loaded(
         )
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
         loaded = client.run(
-            lambda: sorted(__import__("tabship.deploy._dask_worker", fromlist=["x"])._MODELS)
+            lambda: sorted(__import__("tabship.batch._dask_worker", fromlist=["x"])._MODELS)
         )
         plugins = client.run(lambda dask_worker: sorted(dask_worker.plugins))
     assert len(loaded) == 2

@@ -6,22 +6,23 @@ their cluster. The packed artifact travels to the workers once, inside a worker 
 keeps it; the partitions then only carry data. Every partition is scored with the same
 ``score_chunk`` as local batch scoring — same validation, same columns appended, bad rows
 to an errors file — and written as one file of its own. The files land in a temporary
-folder next to the output that is renamed only when every partition succeeded, so a
-failed run leaves nothing that looks complete. Workers write the files themselves: the
-output folder must be on storage every worker can reach (a shared or local filesystem).
+folder next to the output (``atomic_output``) that is renamed only when every partition
+succeeded, so a failed run leaves nothing that looks complete. Workers write the files
+themselves: the output folder must be on storage every worker can reach (a shared or
+local filesystem).
 """
 
 from __future__ import annotations
 
 import glob
-import os
-import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tabship.artifact import atomic_output
 from tabship.errors import (
     DataFileError,
     OutputError,
@@ -62,8 +63,8 @@ def score_files_on_dask(
     Writes ``part-NNNNN.parquet`` (or ``.csv`` for CSV input) per partition into the
     folder ``output``, plus ``part-NNNNN.errors.csv`` for partitions with invalid rows.
     """
-    from tabship.deploy._batch import check_columns
-    from tabship.deploy._dask_worker import COUNTS, ModelPlugin, score_partition
+    from tabship.batch._dask_worker import COUNTS, ModelPlugin, score_partition
+    from tabship.batch._read import check_columns
     from tabship.runtime import load
 
     _require_dask()
@@ -76,26 +77,20 @@ def score_files_on_dask(
     frame = _read_frame(files)
     check_columns(local.schema, frame.columns, files[0])
     kind = "parquet" if files[0].suffix == ".parquet" else "csv"
-    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
-    tmp.mkdir()
-    try:
+    # Workers write into the folder: it gets the usual permissions, not a private one.
+    with atomic_output(output, kind="folder", replace=True, mode=0o777) as folder:
         with _connect(scheduler, timeout) as client:
             plugin = ModelPlugin(payload)
             client.register_plugin(plugin, name=f"tabship-model-{plugin.key[:16]}")
             scoring = frame.map_partitions(
                 score_partition,
                 key=plugin.key,
-                folder=str(tmp),
+                folder=str(folder),
                 kind=kind,
                 na_values=list(local.schema.na_values),
                 meta=COUNTS,
             )
             counts = client.compute(scoring).result()
-        if force and output.exists():
-            shutil.rmtree(output)
-        tmp.rename(output)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return DaskReport(
         files=len(files),
         partitions=frame.npartitions,
@@ -170,8 +165,9 @@ def _connect(scheduler: str, timeout: float) -> Any:
     """A client of the scheduler, or one clear error within ``timeout`` seconds."""
     from distributed import Client
 
+    connect: Callable[..., Any] = Client  # its constructor carries no annotations
     try:
-        return Client(scheduler, timeout=timeout, set_as_default=False)
+        return connect(scheduler, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
         error = RemoteError(scheduler, f"cannot be reached as a Dask scheduler ({err})")
         error.hint = "Check the address (tcp://HOST:8786) and that the scheduler is running."

@@ -2,7 +2,7 @@
 
 Kept apart from ``_dask.py`` because it subclasses ``distributed.WorkerPlugin`` (Dask
 refuses duck-typed plugins), and importing ``distributed`` must not happen when
-``tabship.deploy`` is imported by someone who never uses Dask.
+``tabship.batch`` is imported by someone who never uses Dask.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def score_partition(
     partition_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Score one partition with the worker's cached Model and write its part files."""
+    from tabship.batch._table import score_chunk
     from tabship.data import clean_frame
-    from tabship.deploy._batch import score_chunk
 
     model = _MODELS.get(key)
     if model is None:

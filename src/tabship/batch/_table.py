@@ -1,0 +1,203 @@
+"""Scoring a table: the one path behind ``POST /predict/csv``, ``score_file`` and Dask.
+
+Every row of a table either gets a prediction (and a probability per class) or the
+reason it could not be scored; a bad row never stops the others. The columns added are
+named by one rule (``output_columns``). Batch scoring then writes the scored rows and
+the failed rows to two files (``scored_rows`` and ``failed_rows``, through
+``score_chunk``); the CSV upload answers every row in input order, with an error column
+(``every_row``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from tabship.errors import ErrorItem, ValidationError
+
+if TYPE_CHECKING:
+    from tabship.runtime import Scored
+
+__all__ = [
+    "OUTPUT_PREFIX",
+    "OutputColumns",
+    "TableScorer",
+    "TableScores",
+    "every_row",
+    "failed_rows",
+    "output_columns",
+    "score_chunk",
+    "score_table",
+    "scored_rows",
+]
+
+OUTPUT_PREFIX = "tabship_"
+# An input column of one of these names makes every added column take OUTPUT_PREFIX.
+_TAKEN_NAMES = frozenset({"prediction", "error"})
+_NO_MESSAGE = "invalid value"
+_NO_REASON = "invalid record"
+
+
+class TableScorer(Protocol):
+    """What table scoring needs of a model: ``runtime.Model``, or a server's stand-in.
+
+    A model with a ``classes`` attribute names the probability columns by it; without
+    one (a remote scorer), they come from the probabilities it answers.
+    """
+
+    def score(self, data: Any, *, strict: bool = ..., probability_dicts: bool = ...) -> Scored:
+        """Validate then predict, scoring the valid rows (``strict=False``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutputColumns:
+    """The names of the columns scoring adds to a table."""
+
+    prediction: str = "prediction"
+    probability: str = "probability_"  # followed by the class label
+    error: str = "error"
+
+    def probability_of(self, label: object) -> str:
+        return f"{self.probability}{label}"
+
+
+def output_columns(columns: Iterable[object]) -> OutputColumns:
+    """The added columns' names for a table with ``columns``.
+
+    ``prediction``, ``probability_<class>`` and ``error``; all three prefixed with
+    ``tabship_`` when the table already has a ``prediction`` or an ``error`` column, so
+    that scoring a scored file never overwrites or repeats a column.
+    """
+    taken = {str(name) for name in columns}
+    prefix = OUTPUT_PREFIX if taken & _TAKEN_NAMES else ""
+    return OutputColumns(f"{prefix}prediction", f"{prefix}probability_", f"{prefix}error")
+
+
+@dataclass
+class TableScores:
+    """What scoring one table gave, by row position (0 is the table's first row)."""
+
+    rows: int
+    index: list[int]  # positions scored, ascending
+    predictions: list[Any]  # one per position in ``index``
+    failed: list[int] = field(default_factory=list)  # positions not scored, ascending
+    reasons: dict[int, str] = field(default_factory=dict)  # position -> its error messages
+    classes: list[str] = field(default_factory=list)  # probability columns, in order
+    probabilities: dict[str, Any] = field(default_factory=dict)  # class -> array over index
+
+
+def score_table(model: TableScorer, frame: pd.DataFrame) -> TableScores:
+    """Validate and score every row of ``frame``; invalid rows get a reason instead."""
+    classes = [str(c) for c in getattr(model, "classes", None) or []]
+    if not len(frame):
+        return _nothing_scored(classes, 0, [])
+    try:
+        result = model.score(frame, strict=False, probability_dicts=False)
+    except ValidationError as err:  # no row of the table is valid
+        return _nothing_scored(classes, len(frame), err.errors)
+    classes, probabilities = _probabilities(classes, result)
+    failed = sorted(set(range(len(frame))) - set(result.index))
+    return TableScores(
+        rows=len(frame),
+        index=list(result.index),
+        predictions=list(result.predictions),
+        failed=failed,
+        reasons=_reasons(result.errors, len(frame), failed),
+        classes=classes,
+        probabilities=probabilities,
+    )
+
+
+def score_chunk(
+    model: TableScorer, chunk: pd.DataFrame, *, first_row: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score one chunk of a file: (scored rows with the added columns, failed rows).
+
+    ``first_row`` is the chunk's offset in its file, so that failed rows are numbered
+    as lines of the file (1 = the first row after the header).
+    """
+    scores = score_table(model, chunk)
+    columns = output_columns(chunk.columns)
+    return scored_rows(chunk, scores, columns), failed_rows(chunk, scores, columns, first_row)
+
+
+def scored_rows(frame: pd.DataFrame, scores: TableScores, columns: OutputColumns) -> pd.DataFrame:
+    """The scored rows of ``frame`` with prediction and probability columns appended."""
+    good = frame.iloc[scores.index].reset_index(drop=True)
+    good[columns.prediction] = scores.predictions
+    for label in scores.classes:
+        good[columns.probability_of(label)] = scores.probabilities[label]
+    return good
+
+
+def failed_rows(
+    frame: pd.DataFrame, scores: TableScores, columns: OutputColumns, first_row: int = 0
+) -> pd.DataFrame:
+    """The rows of ``frame`` that were not scored, led by their row number and reason."""
+    failed = scores.failed
+    bad = frame.iloc[failed].reset_index(drop=True)
+    if failed:
+        bad.insert(0, columns.error, [scores.reasons[i] for i in failed])
+        bad.insert(0, "row", [first_row + i + 1 for i in failed])
+    return bad
+
+
+def every_row(frame: pd.DataFrame, scores: TableScores, columns: OutputColumns) -> pd.DataFrame:
+    """``frame`` with the added columns on every row, in input order.
+
+    A failed row has empty prediction and probability cells and its reason in the error
+    column; a scored row has an empty error cell.
+    """
+    out = frame.copy()
+    out[columns.prediction] = _spread(scores.index, scores.predictions, scores.rows)
+    for label in scores.classes:
+        values = np.asarray(scores.probabilities[label]).tolist()
+        out[columns.probability_of(label)] = _spread(scores.index, values, scores.rows)
+    out[columns.error] = [scores.reasons.get(i, "") for i in range(scores.rows)]
+    return out
+
+
+def _spread(index: Sequence[int], values: Sequence[Any], rows: int) -> list[Any]:
+    """``values`` at the positions ``index`` of ``rows`` cells, the others empty."""
+    cells: list[Any] = [""] * rows
+    for position, value in zip(index, values, strict=True):
+        cells[position] = value
+    return cells
+
+
+def _nothing_scored(classes: list[str], rows: int, errors: Sequence[ErrorItem]) -> TableScores:
+    failed = list(range(rows))
+    empty = {label: np.empty(0) for label in classes}
+    return TableScores(rows, [], [], failed, _reasons(errors, rows, failed), classes, empty)
+
+
+def _probabilities(classes: list[str], result: Scored) -> tuple[list[str], dict[str, Any]]:
+    """Probability columns by class: from the model's matrix, or a server's dicts."""
+    matrix = result.probability_matrix
+    if matrix is not None:
+        return classes, {label: matrix[:, j] for j, label in enumerate(classes)}
+    if result.probabilities is not None:
+        answered = pd.DataFrame(result.probabilities)
+        return [str(c) for c in answered.columns], {
+            str(c): answered[c].to_numpy() for c in answered.columns
+        }
+    return [], {}  # a regression model
+
+
+def _reasons(errors: Sequence[ErrorItem], rows: int, failed: Sequence[int]) -> dict[int, str]:
+    """Each row's error messages joined; a failed row always has a reason."""
+    messages: dict[int, list[str]] = {}
+    for item in errors:
+        loc = item.get("loc") or ()
+        row = loc[0] if loc else None
+        if isinstance(row, int) and 0 <= row < rows:
+            messages.setdefault(row, []).append(str(item.get("msg", _NO_MESSAGE)))
+    reasons = {row: " ".join(texts) for row, texts in messages.items()}
+    for row in failed:
+        reasons[row] = reasons.get(row) or _NO_REASON
+    return reasons
