@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,8 +121,9 @@ class _Lookup:
     def __init__(
         self, keys: Iterable[str], rows: Iterable[Sequence[float]], other: Sequence[float]
     ) -> None:
-        self.index = {key: i for i, key in enumerate(keys)}
-        self._keys: object = None  # a pandas Index of the keys, built on first large batch
+        # Keyed by any value: None, NaN or a number is simply not found.
+        self.index: dict[object, int] = {key: i for i, key in enumerate(keys)}
+        self._keys: _Indexer | None = None  # a pandas Index of the keys, on first large batch
         self.matrix = np.asarray([*rows, other], dtype=np.float64).reshape(len(self.index) + 1, -1)
 
     def rows(self, values: Values, n: int) -> NDArray[np.float64]:
@@ -133,10 +135,16 @@ class _Lookup:
         if pandas is not None and n >= _VECTOR_ROWS:
             if self._keys is None:
                 self._keys = pandas.Index(list(self.index), dtype=object)
-            found = self._keys.get_indexer(np.asarray(values, dtype=object))  # type: ignore[attr-defined]
+            found = self._keys.get_indexer(np.asarray(values, dtype=object))
             return np.asarray(found, np.intp)
         get = self.index.get
-        return np.fromiter((get(v, -1) for v in values), dtype=np.intp, count=n)  # type: ignore[arg-type]
+        return np.fromiter((get(v, -1) for v in values), dtype=np.intp, count=n)
+
+
+class _Indexer(Protocol):
+    """What the lookup uses of a pandas Index (pandas is never imported here)."""
+
+    def get_indexer(self, target: NDArray[np.object_]) -> NDArray[np.intp]: ...
 
 
 _VECTOR_ROWS = 256
