@@ -83,6 +83,7 @@ def test_plan_executes_a_hand_written_spec():
     assert np.isnan(got[1])  # an unseen category's code is NaN, as in the pipeline
 
 
+@pytest.mark.slow  # fits every candidate family on penguins
 def test_spec_of_every_compiled_pipeline_round_trips_byte_for_byte():
     schema, pipelines, _ = fitted_candidates("penguins")
     for label, pipeline in pipelines.items():
