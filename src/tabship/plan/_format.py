@@ -13,10 +13,10 @@ from typing import TypeVar
 
 __all__ = [
     "PLAN_FILE",
-    "Json",
-    "Reader",
     "PLAN_FORMAT",
+    "Json",
     "PlanError",
+    "Reader",
     "float_table",
     "floats",
     "integer",
