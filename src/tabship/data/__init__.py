@@ -12,6 +12,15 @@ from typing import TYPE_CHECKING
 from tabship._lazy import lazy_attributes
 from tabship.data._json import JSONValue, NonFinite, is_column, json_safe
 from tabship.data._schema import FEATURE_ROLES, ROLES, TASKS, Field, Role, Schema, Target, Task
+from tabship.data._summary_types import (
+    CategorySummary,
+    DatetimeSummary,
+    FeatureSummary,
+    Histogram,
+    NumericSummary,
+    Summary,
+    TargetSummary,
+)
 
 if TYPE_CHECKING:
     from tabship.data._canonical import (
@@ -40,10 +49,17 @@ __all__ = [
     "NonFinite",
     "ROLES",
     "TASKS",
+    "CategorySummary",
+    "DatetimeSummary",
+    "FeatureSummary",
     "Field",
+    "Histogram",
+    "NumericSummary",
     "Role",
     "Schema",
+    "Summary",
     "Target",
+    "TargetSummary",
     "Task",
     "canonical_object_series",
     "canonical_series",

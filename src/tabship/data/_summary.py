@@ -7,14 +7,18 @@ small JSON-able record is what they have instead.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from tabship.data._fields import category_counts
 from tabship.data._roles import parse_dates
 from tabship.data._schema import Field, Schema
+from tabship.data._summary_types import (
+    CategorySummary,
+    FeatureSummary,
+    NumericSummary,
+    Summary,
+)
 
 __all__ = ["QUANTILES", "summarize"]
 
@@ -24,10 +28,11 @@ FEATURE_BINS = 20
 TOP_CATEGORIES = 50
 
 
-def summarize(df: pd.DataFrame, schema: Schema) -> dict[str, Any]:
+def summarize(df: pd.DataFrame, schema: Schema) -> Summary:
     """Target histogram or class counts, and a distribution per used input field."""
     target = schema.target
     y = df[target.name].dropna()
+    described: NumericSummary | CategorySummary
     if target.task == "regression":
         described = numeric_summary(pd.to_numeric(y, errors="coerce"), TARGET_BINS)
     else:
@@ -39,7 +44,7 @@ def summarize(df: pd.DataFrame, schema: Schema) -> dict[str, Any]:
     }
 
 
-def numeric_summary(values: pd.Series, bins: int) -> dict[str, Any]:
+def numeric_summary(values: pd.Series, bins: int) -> NumericSummary:
     """Histogram (edges, counts), quantiles p1..p99, mean and std of the finite values."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
     finite = numbers[np.isfinite(numbers)]
@@ -61,7 +66,7 @@ def numeric_summary(values: pd.Series, bins: int) -> dict[str, Any]:
     }
 
 
-def category_summary(values: pd.Series, top: int | None = TOP_CATEGORIES) -> dict[str, Any]:
+def category_summary(values: pd.Series, top: int | None = TOP_CATEGORIES) -> CategorySummary:
     """Counts of the most frequent canonical categories, plus how many rows had others."""
     counts = category_counts(values)
     shown = counts if top is None else counts.head(top)
@@ -74,7 +79,7 @@ def category_summary(values: pd.Series, top: int | None = TOP_CATEGORIES) -> dic
     }
 
 
-def _feature_summary(column: pd.Series, field: Field) -> dict[str, Any]:
+def _feature_summary(column: pd.Series, field: Field) -> FeatureSummary:
     if field.role == "numeric":
         return numeric_summary(column, FEATURE_BINS)
     if field.role == "datetime":

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from tabship.data import Schema
+from tabship.data import Schema, Summary
 
 __all__ = ["TrainingRun"]
 
@@ -36,7 +36,7 @@ class TrainingRun:
     leaderboard: pd.DataFrame
     metrics: dict[str, Any]
     schema: Schema
-    summary: dict[str, Any]
+    summary: Summary
     report_html: str
     importance: pd.DataFrame
     warnings: list[str] = field(default_factory=list)

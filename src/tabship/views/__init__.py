@@ -26,22 +26,18 @@ from tabship.views._plots import (
     target_histogram_svg,
 )
 from tabship.views._result import (
-    Histogram,
     InputRow,
     ResultView,
     ScoredModel,
-    TargetSummary,
     result_view,
     share_below,
 )
 
 __all__ = [
     "FormField",
-    "Histogram",
     "InputRow",
     "ResultView",
     "ScoredModel",
-    "TargetSummary",
     "class_distribution_svg",
     "contribution_svg",
     "errors_by_field",

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol
 
 from markupsafe import Markup
 
-from tabship.data import Schema
+from tabship.data import Schema, TargetSummary
 from tabship.views._form import humanize, value_text
 from tabship.views._plots import (
     class_distribution_svg,
@@ -28,11 +28,9 @@ if TYPE_CHECKING:
     from tabship.runtime import Scored
 
 __all__ = [
-    "Histogram",
     "InputRow",
     "ResultView",
     "ScoredModel",
-    "TargetSummary",
     "result_view",
     "share_below",
 ]
@@ -47,22 +45,6 @@ class ScoredModel(Protocol):
 
     @property
     def summary(self) -> Mapping[str, Any] | None: ...
-
-
-class Histogram(TypedDict):
-    """Bin edges (one more than the counts) and the training rows in each bin."""
-
-    edges: list[float]
-    counts: list[int]
-
-
-class TargetSummary(TypedDict, total=False):
-    """The ``target`` entry of ``summary.json``: a histogram and quantiles for a number,
-    the count of each class for a classifier (``tabship.data.summarize``)."""
-
-    histogram: Histogram
-    quantiles: dict[str, float]
-    counts: dict[str, int]
 
 
 @dataclass
