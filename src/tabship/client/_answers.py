@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
+from tabship.data import Summary
 from tabship.errors import ErrorItem
 
 __all__ = ["MetadataAnswer", "PredictAnswer", "StatusAnswer"]
@@ -47,7 +48,7 @@ class MetadataAnswer(TypedDict):
     classes: list[str] | None
     schema: dict[str, Any]
     metrics: dict[str, Any]
-    summary: dict[str, Any]
+    summary: Summary
     manifest: dict[str, Any]
     model_load_seconds: float
     python_version: str
