@@ -11,7 +11,8 @@ import hmac
 
 from fastapi import Request
 
-from tabship.serve._errors import ProblemError, problem
+from tabship.errors import error_item
+from tabship.serve._errors import ProblemError
 
 __all__ = ["require_api_key"]
 
@@ -33,5 +34,5 @@ def require_api_key(request: Request) -> None:
         + ("Got no Authorization header." if not header else "Got a different key.")
         + " Ask the server's operator for the key."
     )
-    item = problem(["header", "Authorization"], message, kind, None, expected="Bearer <key>")
+    item = error_item(["header", "Authorization"], message, kind, None, expected="Bearer <key>")
     raise ProblemError(401, message, [item], headers={"WWW-Authenticate": "Bearer"})

@@ -15,10 +15,11 @@ floats on purpose so that the validator names the field that carried them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from tabship.serve._errors import ProblemError, problem, reject
+from tabship.errors import ErrorItem, error_item
+from tabship.serve._errors import ProblemError, reject
 
 __all__ = ["Form", "parse_flag", "parse_records", "relocate", "too_many_records"]
 
@@ -61,7 +62,7 @@ def _list_form(data: list[Any]) -> list[dict[str, Any]]:
     if not data:
         reject(["body"], "The list of records is empty. Send at least one record.", "too_short", [])
     bad = [
-        problem(
+        error_item(
             ["body", i],
             f"Record {i} must be a JSON object. Got {_kind(item)}.",
             "dict_type",
@@ -80,7 +81,7 @@ def _columns_form(data: dict[str, list[Any]]) -> list[dict[str, Any]]:
     lengths = {name: len(values) for name, values in data.items()}
     n = max(lengths.values())
     uneven = [
-        problem(
+        error_item(
             ["body", name],
             f"The column '{name}' has {length} values; the longest has {n}. "
             "Give every column the same number of values.",
@@ -108,23 +109,26 @@ def too_many_records(n: int, limit: int) -> ProblemError:
         f"A request may hold at most {limit:,} records. Got {n:,}. "
         "Split the records over several requests, or upload a CSV to /predict/csv."
     )
-    item = problem(["body"], message, "too_many_records", n, expected=f"<= {limit}")
+    item = error_item(["body"], message, "too_many_records", n, expected=f"<= {limit}")
     return ProblemError(413, message, [item])
 
 
-def relocate(errors: Sequence[Mapping[str, Any]], form: Form) -> list[dict[str, Any]]:
+def relocate(errors: Sequence[ErrorItem], form: Form) -> list[ErrorItem]:
     """Runtime error items (``loc = [index, field, ...]``) with the location in the request."""
     moved = []
     for item in errors:
         loc = list(item.get("loc", []))
         index, rest = (loc[0], loc[1:]) if loc and isinstance(loc[0], int) else (None, loc)
+        where: list[int | str]
         if form == "records" and index is not None:
             where = ["body", index, *rest]
         elif form == "columns" and index is not None and rest:
             where = ["body", rest[0], index, *rest[1:]]
         else:
             where = ["query" if form == "query" else "body", *rest]
-        moved.append({**item, "loc": where})
+        relocated = item.copy()
+        relocated["loc"] = where
+        moved.append(relocated)
     return moved
 
 

@@ -22,8 +22,9 @@ import pandas as pd
 
 from tabship.batch import OutputColumns, every_row, output_columns, score_table
 from tabship.data import Schema, clean_frame
+from tabship.errors import error_item
 from tabship.runtime import Model
-from tabship.serve._errors import ProblemError, problem, reject
+from tabship.serve._errors import ProblemError, reject
 
 __all__ = ["CHUNK_ROWS", "parse_csv", "scored_csv"]
 
@@ -178,7 +179,7 @@ def _check_columns(header: list[str], schema: Schema) -> None:
             else " Add the column to the file."
         )
         items.append(
-            problem(
+            error_item(
                 ["body", field.name],
                 msg,
                 "missing_column",

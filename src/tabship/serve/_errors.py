@@ -25,25 +25,23 @@ message, never the exception text.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from tabship.errors import TabshipError, ValidationError
+from tabship.data import JSONValue, json_safe
+from tabship.errors import ErrorItem, TabshipError, ValidationError, error_item
 
 __all__ = [
     "ProblemError",
     "error_body",
     "error_response",
     "install_error_handlers",
-    "json_safe",
-    "problem",
     "reject",
     "summarize",
 ]
@@ -60,67 +58,52 @@ class ProblemError(Exception):
         self,
         status: int,
         message: str | None,
-        detail: Sequence[Mapping[str, Any]] = (),
+        detail: Sequence[ErrorItem] = (),
         headers: Mapping[str, str] | None = None,
     ) -> None:
         message = message or summarize(detail)
         self.status = status
         self.message = message
-        self.detail = [dict(item) for item in detail]
+        self.detail = [item.copy() for item in detail]
         self.headers = dict(headers or {})
         super().__init__(message)
 
 
-def problem(loc: Sequence[Any], msg: str, type_: str, input_: Any = None, **extra: Any) -> dict:
-    """One ``detail`` item; ``expected`` (and anything else) goes in ``extra``."""
-    return {"loc": list(loc), "msg": msg, "type": type_, "input": input_, **extra}
-
-
 def reject(
-    loc: Sequence[Any], message: str, type_: str, input_: Any = None, **extra: Any
+    loc: Sequence[int | str], message: str, type_: str, input_: object = None, **expected: object
 ) -> NoReturn:
     """Raise a 422 with one detail item whose ``msg`` is also the ``message``."""
-    raise ProblemError(422, message, [problem(loc, message, type_, input_, **extra)])
+    raise ProblemError(422, message, [error_item(loc, message, type_, input_, **expected)])
 
 
-def json_safe(value: Any, *, nonfinite: str | None = "text") -> Any:
-    """``value`` with every non-finite float spelled as text (or None) and bytes decoded.
+def error_body(message: str, detail: Sequence[Mapping[str, object]] = ()) -> dict[str, JSONValue]:
+    """The canonical body: ``message`` plus the detail items, cut to their known keys.
 
-    Starlette's JSON encoder refuses NaN and Infinity (rightly: they are not JSON), and
-    a client may well send them; echoing them back must not turn a 422 into a 500.
-    Error bodies echo them as text (``"NaN"``), answers use ``nonfinite=None`` (null).
+    What a client sent is echoed JSON-safe: Starlette's JSON encoder refuses NaN and
+    Infinity (rightly: they are not JSON), and a client may well send them; echoing them
+    back as text (``"NaN"``) must not turn a 422 into a 500.
     """
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        if nonfinite is None:
-            return None
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v, nonfinite=nonfinite) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v, nonfinite=nonfinite) for v in value]
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", errors="replace")
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if hasattr(value, "item"):  # numpy scalars
-        return json_safe(value.item(), nonfinite=nonfinite)
-    return str(value)
-
-
-def error_body(message: str, detail: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The canonical body: ``message`` plus the detail items, cut to their known keys."""
     items = [{k: item[k] for k in _ITEM_KEYS if k in item} for item in detail]
     for item in items:
         item.setdefault("input", None)
-    return {"message": message, "detail": json_safe(items)}
+    return {"message": message, "detail": json_safe(items, other=_echo_text)}
+
+
+def _echo_text(value: object) -> JSONValue:
+    """What JSON cannot hold, echoed as text: bytes decoded, other numpy scalars (text,
+    dates) by their Python value."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    item = getattr(value, "item", None)
+    if callable(item):
+        return json_safe(item(), other=_echo_text)
+    return str(value)
 
 
 def error_response(
     status: int,
     message: str,
-    detail: Sequence[Mapping[str, Any]] = (),
+    detail: Sequence[Mapping[str, object]] = (),
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(error_body(message, detail), status_code=status, headers=headers)
@@ -135,14 +118,14 @@ async def _tabship(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TabshipError)
     if isinstance(exc, ValidationError):
         return error_response(exc.http_status, summarize(exc.errors), exc.errors)
-    item = problem(["body"], str(exc), _snake(type(exc).__name__))
+    item = error_item(["body"], str(exc), _snake(type(exc).__name__))
     return error_response(exc.http_status, str(exc), [item])
 
 
 async def _fastapi_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     items = [
-        problem(e.get("loc", ()), e.get("msg", ""), e.get("type", "invalid"), e.get("input"))
+        error_item(e.get("loc", ()), e.get("msg", ""), e.get("type", "invalid"), e.get("input"))
         for e in exc.errors()
     ]
     return error_response(422, summarize(items), items)
@@ -151,7 +134,7 @@ async def _fastapi_validation(request: Request, exc: Exception) -> JSONResponse:
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     message = str(exc.detail).rstrip(".") + "."
-    item = problem(["path"], message, _snake(str(exc.detail)), request.url.path)
+    item = error_item(["path"], message, _snake(str(exc.detail)), request.url.path)
     return error_response(exc.status_code, message, [item], exc.headers)
 
 
@@ -171,7 +154,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _bug)
 
 
-def summarize(items: Sequence[Mapping[str, Any]]) -> str:
+def summarize(items: Sequence[Mapping[str, object]]) -> str:
     """One sentence for ``message``: the first problem, and how many more there are."""
     if not items:
         return "The request is not valid."

@@ -13,7 +13,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tabship.serve._errors import ProblemError, error_response, problem
+from tabship.errors import error_item
+from tabship.serve._errors import ProblemError, error_response
 
 __all__ = ["BodySizeLimit", "too_large"]
 
@@ -25,7 +26,7 @@ def too_large(limit: int, got: int | None) -> ProblemError:
         f"The request body must be at most {limit:,} bytes. Got {size}. "
         "Send fewer records per request, or split the CSV file."
     )
-    item = problem(["body"], message, "body_too_large", None, expected=f"<= {limit} bytes")
+    item = error_item(["body"], message, "body_too_large", None, expected=f"<= {limit} bytes")
     return ProblemError(413, message, [item])
 
 

@@ -23,7 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from tabship.data import Field as SchemaField
-from tabship.data import Schema
+from tabship.data import Schema, json_safe
 
 __all__ = ["ErrorBody", "ErrorItem", "install_openapi", "record_model"]
 
@@ -164,7 +164,7 @@ def describe_model(doc: dict[str, Any], schema: Schema, *, max_records: int) -> 
         ErrorBody,
     ):
         components.update(_component(model))
-    example = _jsonable(schema.example)
+    example = {name: json_safe(value, nonfinite="null") for name, value in schema.example.items()}
     body = {
         "oneOf": [
             {"$ref": "#/components/schemas/Record"},
@@ -249,9 +249,3 @@ def _add_bearer(doc: dict[str, Any]) -> None:
         operation = doc["paths"].get(path, {}).get(method)
         if operation is not None:
             operation["security"] = [{"bearer": []}]
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in record.items()
-    }

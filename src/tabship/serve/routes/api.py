@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from tabship.errors import ValidationError
+from tabship.data import json_safe
+from tabship.errors import ValidationError, error_item
 from tabship.serve._auth import require_api_key
 from tabship.serve._body import (
     Form,
@@ -28,7 +29,7 @@ from tabship.serve._body import (
     relocate,
     too_many_records,
 )
-from tabship.serve._errors import ProblemError, json_safe, problem, reject
+from tabship.serve._errors import ProblemError, reject
 from tabship.serve._openapi import ErrorBody
 
 __all__ = ["router"]
@@ -143,7 +144,7 @@ async def _score(
     for key in ("warnings", "errors"):
         if body.get(key):
             body[key] = relocate(body[key], form)
-    return JSONResponse(json_safe(body, nonfinite=None))
+    return JSONResponse(json_safe(body, nonfinite="null"))
 
 
 async def _upload(request: Request) -> tuple[bytes, str]:
@@ -165,7 +166,7 @@ async def _upload(request: Request) -> tuple[bytes, str]:
         upload = upload or (files[0] if files else None)
         if upload is None:
             message = "The form has no file. Send the CSV in a form field named 'file'."
-            raise ProblemError(422, message, [problem(["body", "file"], message, "missing")])
+            raise ProblemError(422, message, [error_item(["body", "file"], message, "missing")])
         return await upload.read(), upload.filename or ""
     if content_type not in _CSV_TYPES:
         message = (
@@ -173,7 +174,7 @@ async def _upload(request: Request) -> tuple[bytes, str]:
             f"'{content_type}'. "
             "Send the file with -F file=@data.csv or -H 'Content-Type: text/csv'."
         )
-        item = problem(
+        item = error_item(
             ["header", "Content-Type"],
             message,
             "unsupported_media_type",

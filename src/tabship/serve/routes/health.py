@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from tabship.serve._errors import ProblemError, json_safe, problem
+from tabship.data import json_safe
+from tabship.errors import error_item
+from tabship.serve._errors import ProblemError
 from tabship.serve._metrics import CONTENT_TYPE_LATEST
 
 if TYPE_CHECKING:
@@ -45,7 +47,7 @@ def _loaded_model(request: Request) -> Model:
     model: Model | None = getattr(request.app.state, "model", None)
     if model is None:
         message = "The model is not loaded yet. Retry in a moment."
-        raise ProblemError(503, message, [problem(["path"], message, "not_ready")])
+        raise ProblemError(503, message, [error_item(["path"], message, "not_ready")])
     return model
 
 
@@ -67,7 +69,7 @@ async def metadata(request: Request) -> JSONResponse:
         # Threads each worker's estimator may use (tabship serve sets 1, see cli/serve.py).
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
-    return JSONResponse(json_safe(body, nonfinite=None))
+    return JSONResponse(json_safe(body, nonfinite="null"))
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
