@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tabship.cli._console import console, table
 from tabship.cli._leaderboard import show_result
+
+if TYPE_CHECKING:
+    from tabship.data import Field
 
 __all__ = ["info_command", "register"]
 
@@ -60,7 +63,7 @@ def info_command(
     )
 
 
-def _field_row(field: Any) -> dict[str, Any]:
+def _field_row(field: Field) -> dict[str, Any]:
     if field.categories:
         shown = ", ".join(field.categories[:8]) + (" …" if len(field.categories) > 8 else "")
     elif field.minimum is not None:

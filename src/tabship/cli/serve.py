@@ -14,7 +14,7 @@ import os
 import socket
 import tempfile
 from contextlib import ExitStack
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import typer
 
@@ -89,7 +89,7 @@ def serve_command(
     # (hashes, schema), so a bad path is still one clean error line, at a fraction of the
     # startup time of loading a model nobody here will use.
     loaded = _load_or_fail(model) if n_workers == 1 else _verified(model)
-    options = {
+    options: AppOptions = {
         "api_key": api_key or None,
         "cors_origins": list(cors or []),
         "max_body_bytes": int(max_body_mb * 1024 * 1024),
@@ -167,7 +167,18 @@ def _check_cors(origins: list[str]) -> None:
             raise OptionError("--cors", "an origin such as https://example.org or *", origin)
 
 
-def _run_one(loaded: object, host: str, port: int, options: dict[str, Any]) -> None:
+class AppOptions(TypedDict):
+    """The ``create_app`` keywords that ``tabship serve`` sets: passed to the app in one
+    process, or through ``TABSHIP_SERVE_*`` variables to each of several workers."""
+
+    api_key: str | None
+    cors_origins: list[str]
+    max_body_bytes: int
+    max_records: int
+    strict_categories: bool
+
+
+def _run_one(loaded: object, host: str, port: int, options: AppOptions) -> None:
     import uvicorn
 
     from tabship.serve import create_app
@@ -175,7 +186,7 @@ def _run_one(loaded: object, host: str, port: int, options: dict[str, Any]) -> N
     uvicorn.run(create_app(loaded, **options), host=host, port=port, log_level="info")
 
 
-def _run_workers(model: str, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+def _run_workers(model: str, host: str, port: int, workers: int, options: AppOptions) -> None:
     """Several processes: uvicorn imports the app in each, configured through the env."""
     import uvicorn
 
