@@ -22,7 +22,8 @@ structured fields so that all three doors say the same thing::
     │   └── UntrustedTypeError                 a type outside tabship's trusted list
     ├── OutputError (OSError)                  cannot write the output, exit 4
     │   └── OutputExistsError (FileExistsError) refuses to overwrite without --force
-    └── RemoteError (ConnectionError)          a tabship server cannot be reached or failed, exit 5
+    ├── RemoteError (ConnectionError)          a tabship server cannot be reached or failed, exit 5
+    └── LogError                               a prediction log URL or database we cannot use, exit 6
 
 Every message follows one wording: what is wrong (naming the field or file), what was
 expected and what came, then one sentence on what to do.
@@ -46,6 +47,7 @@ __all__ = [
     "DerivedColumnError",
     "DuplicateColumnError",
     "ErrorItem",
+    "LogError",
     "OptionError",
     "OutputError",
     "OutputExistsError",
@@ -286,3 +288,20 @@ class TaskError(TabshipError, ValueError):
         super().__init__(
             f"'{operation}' needs a classification model; this model does {task}.", hint=hint
         )
+
+
+class LogError(TabshipError):
+    """The prediction log cannot be used: a malformed or unknown URL, or a database that
+    cannot be reached, written or has another schema version.
+
+    ``url`` is the URL with its password masked, safe to print. The exit code (6) is none
+    of 0/1/2, which ``tabship monitor`` uses for ok/warn/alert; a server answers 503.
+    """
+
+    exit_code = 6
+    http_status = 503
+
+    def __init__(self, url: str, problem: str, *, hint: str | None = None) -> None:
+        self.url = url
+        self.problem = problem
+        super().__init__(f"Cannot use the prediction log '{url}': {problem}.", hint=hint)

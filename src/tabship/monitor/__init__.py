@@ -1,0 +1,39 @@
+"""Monitoring: every prediction logged to a database, drift and live accuracy read back.
+
+The prediction log (``open_log(url) -> PredictionLog``) is a SQLite file or a PostgreSQL
+database. A server hands its records to a :class:`LogWriter`, which writes them in the
+background, never on the request path; :meth:`PredictionLog.add_feedback` stores true
+outcomes. Nothing here imports scikit-learn, pandas or a web framework; SQLAlchemy is
+loaded with this package, so a server without ``--log`` does not import it.
+"""
+
+from __future__ import annotations
+
+from tabship.errors import LogError
+from tabship.monitor._feedback import FeedbackResult
+from tabship.monitor._log import PredictionLog, open_log
+from tabship.monitor._queries import FeedbackPairs, HourRow, LoggedRow, Since
+from tabship.monitor._record import LogRecord, model_hash, new_record_id
+from tabship.monitor._tables import PREDICTION, SCHEMA_VERSION
+from tabship.monitor._url import mask_password, parse_log_url
+from tabship.monitor._writer import LogWriter, WriterStats
+
+__all__ = [
+    "PREDICTION",
+    "SCHEMA_VERSION",
+    "FeedbackPairs",
+    "FeedbackResult",
+    "HourRow",
+    "LogError",
+    "LogRecord",
+    "LogWriter",
+    "LoggedRow",
+    "PredictionLog",
+    "Since",
+    "WriterStats",
+    "mask_password",
+    "model_hash",
+    "new_record_id",
+    "open_log",
+    "parse_log_url",
+]
