@@ -40,7 +40,7 @@ def test_save_load_round_trip_predicts_identically(model_dir, ridge_pipeline, in
 def test_save_writes_manifest_with_versions_and_hashes(model_dir):
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert manifest["format"] == "tabship-model"
-    assert manifest["format_version"] == artifact.FORMAT_VERSION == 1
+    assert manifest["format_version"] == artifact.FORMAT_VERSION == 2
     assert manifest["created"].endswith("+00:00")
     assert {"numpy", "pandas", "scikit-learn", "skops"} <= set(manifest["libraries"])
     expected = {"pipeline.skops", "schema.json", "metrics.json", "summary.json", "report.html"}
@@ -180,7 +180,7 @@ def test_load_refuses_a_newer_format_version(model_dir):
     edit_manifest(model_dir, format_version=99)
     with pytest.raises(
         ArtifactFormatError,
-        match=r"format version 99 is newer than this tabship understands \(1\).*[Uu]pgrade",
+        match=r"format version 99 is newer than this tabship understands \(2\).*[Uu]pgrade",
     ):
         artifact.load(model_dir)
 
@@ -236,7 +236,7 @@ def test_load_warns_when_library_versions_differ(model_dir, ridge_pipeline, insu
 
 def test_read_manifest_and_schema_do_not_need_the_pipeline(model_dir):
     (model_dir / "pipeline.skops").write_bytes(b"broken")
-    assert artifact.read_manifest(model_dir)["format_version"] == 1
+    assert artifact.read_manifest(model_dir)["format_version"] == 2
     assert artifact.read_schema(model_dir).target.name == "charges"
     with pytest.raises(TamperedArtifactError, match="pipeline.skops"):
         artifact.load(model_dir)

@@ -38,9 +38,14 @@ __all__ = [
 ]
 
 FORMAT_NAME = "tabship-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Versions this tabship can read; each one is tested against a checked-in fixture.
-READABLE_VERSIONS: tuple[int, ...] = (1,)
+READABLE_VERSIONS: tuple[int, ...] = (1, 2)
+# What each version changed, and how the older one is still read:
+# 2: summary.json gains "drift", the training distributions drift is measured against
+#    (tabship.data.DriftReferences). A version 1 summary has none: its files are read as
+#    they are and tabship.data.drift_references derives approximate references from
+#    its histograms and counts (fixture: tests/artifact/fixtures/format_v1).
 
 MANIFEST = "manifest.json"
 PIPELINE = "pipeline.skops"

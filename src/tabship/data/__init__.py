@@ -15,6 +15,8 @@ from tabship.data._schema import FEATURE_ROLES, ROLES, TASKS, Field, Role, Schem
 from tabship.data._summary_types import (
     CategorySummary,
     DatetimeSummary,
+    DriftReference,
+    DriftReferences,
     FeatureSummary,
     Histogram,
     NumericSummary,
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
         canonical_text_or_nan,
     )
     from tabship.data._clean import DEFAULT_NA_VALUES, clean_frame, na_markers
+    from tabship.data._drift import MISSING_BIN, drift_bin_indices, drift_references
     from tabship.data._expressions import (
         DERIVED_FUNCTIONS,
         derived_columns_used,
@@ -46,11 +49,14 @@ __all__ = [
     "DERIVED_FUNCTIONS",
     "FEATURE_ROLES",
     "JSONValue",
+    "MISSING_BIN",
     "NonFinite",
     "ROLES",
     "TASKS",
     "CategorySummary",
     "DatetimeSummary",
+    "DriftReference",
+    "DriftReferences",
     "FeatureSummary",
     "Field",
     "Histogram",
@@ -67,6 +73,8 @@ __all__ = [
     "canonical_text_or_nan",
     "clean_frame",
     "derived_columns_used",
+    "drift_bin_indices",
+    "drift_references",
     "evaluate_derived",
     "infer_schema",
     "is_column",
@@ -88,6 +96,9 @@ __getattr__ = lazy_attributes(
         "DEFAULT_NA_VALUES": "tabship.data._clean",
         "clean_frame": "tabship.data._clean",
         "na_markers": "tabship.data._clean",
+        "MISSING_BIN": "tabship.data._drift",
+        "drift_bin_indices": "tabship.data._drift",
+        "drift_references": "tabship.data._drift",
         "DERIVED_FUNCTIONS": "tabship.data._expressions",
         "derived_columns_used": "tabship.data._expressions",
         "evaluate_derived": "tabship.data._expressions",

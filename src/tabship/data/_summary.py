@@ -8,13 +8,17 @@ small JSON-able record is what they have instead.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from tabship.data._drift import categorical_reference, numeric_reference
 from tabship.data._fields import category_counts
 from tabship.data._roles import parse_dates
 from tabship.data._schema import Field, Schema
 from tabship.data._summary_types import (
     CategorySummary,
+    DriftReference,
+    DriftReferences,
     FeatureSummary,
     NumericSummary,
     Summary,
@@ -28,8 +32,12 @@ FEATURE_BINS = 20
 TOP_CATEGORIES = 50
 
 
-def summarize(df: pd.DataFrame, schema: Schema) -> Summary:
-    """Target histogram or class counts, and a distribution per used input field."""
+def summarize(
+    df: pd.DataFrame, schema: Schema, predictions: npt.ArrayLike | None = None
+) -> Summary:
+    """Target histogram or class counts, a distribution per used input field, and the
+    drift references (``drift_references``) of the features and of ``predictions``, the
+    final model's predictions on training rows (no prediction reference without them)."""
     target = schema.target
     y = df[target.name].dropna()
     described: NumericSummary | CategorySummary
@@ -41,7 +49,46 @@ def summarize(df: pd.DataFrame, schema: Schema) -> Summary:
         "n_rows": int(len(df)),
         "target": {"name": target.name, "task": target.task, **described},
         "features": {f.name: _feature_summary(df[f.name], f) for f in schema.feature_fields},
+        "drift": drift_section(df, schema, predictions),
     }
+
+
+def drift_section(
+    df: pd.DataFrame, schema: Schema, predictions: npt.ArrayLike | None = None
+) -> DriftReferences:
+    """Decile bins per numeric feature, the top categories per categorical one (dates
+    drift by nature and are left out), and the predictions' bins when given."""
+    section: DriftReferences = {
+        "features": {
+            f.name: _feature_reference(df[f.name], f)
+            for f in schema.feature_fields
+            if f.role != "datetime"
+        }
+    }
+    if predictions is not None:
+        section["prediction"] = prediction_reference(predictions, schema.task)
+    return section
+
+
+def prediction_reference(predictions: npt.ArrayLike, task: str) -> DriftReference:
+    """Decile bins of predicted numbers (regression), counts of predicted classes."""
+    values = np.asarray(predictions)
+    if task == "regression":
+        return numeric_reference(values.astype("float64"))
+    counts = category_counts(pd.Series(values, dtype=object))
+    return categorical_reference({str(k): int(n) for k, n in counts.items()})
+
+
+def _feature_reference(column: pd.Series, field: Field) -> DriftReference:
+    if field.role == "numeric":
+        return numeric_reference(pd.to_numeric(column, errors="coerce").to_numpy("float64"))
+    counts = category_counts(column)
+    shown = counts.head(TOP_CATEGORIES)
+    return categorical_reference(
+        {str(k): int(n) for k, n in shown.items()},
+        other=int(counts.sum() - shown.sum()),
+        missing=int(column.isna().sum()),
+    )
 
 
 def numeric_summary(values: pd.Series, bins: int) -> NumericSummary:

@@ -8,6 +8,8 @@ from typing import Literal, NotRequired, TypedDict
 __all__ = [
     "CategorySummary",
     "DatetimeSummary",
+    "DriftReference",
+    "DriftReferences",
     "FeatureSummary",
     "Histogram",
     "NumericSummary",
@@ -75,9 +77,43 @@ class TargetSummary(TypedDict):
     other: NotRequired[int]
 
 
+class DriftReference(TypedDict):
+    """Training rows per drift bin of one feature (or of the prediction).
+
+    Numeric: ``edges`` are the inner cut points (the training deciles, unique and
+    ascending), so there are ``len(edges) + 1`` bins and ``categories`` is empty.
+    Categorical: ``categories`` are canonical training categories (the most frequent
+    ones), the last of the ``len(categories) + 1`` counts is "other or unseen", and
+    ``edges`` is empty. ``missing`` counts rows without a value; they are in no bin.
+    ``tabship.data.drift_bin_indices`` is the one rule that puts a value in a bin.
+    """
+
+    kind: Literal["numeric", "categorical"]
+    edges: list[float]
+    categories: list[str]
+    counts: list[int]
+    missing: int
+
+
+class DriftReferences(TypedDict):
+    """What drift is measured against: one reference per monitored feature and one for
+    the model's predictions on its training rows. ``approximate`` is True when they were
+    derived from a version 1 summary (histograms and target counts, not deciles and
+    predictions)."""
+
+    features: dict[str, DriftReference]
+    prediction: NotRequired[DriftReference]
+    approximate: NotRequired[bool]
+
+
 class Summary(TypedDict):
-    """``summary.json``: what the result page and drift checks know of the training rows."""
+    """``summary.json``: what the result page and drift checks know of the training rows.
+
+    ``drift`` is written since artifact format version 2; ``drift_references`` derives
+    an approximate one from a version 1 summary.
+    """
 
     n_rows: int
     target: TargetSummary
     features: dict[str, FeatureSummary]
+    drift: NotRequired[DriftReferences]

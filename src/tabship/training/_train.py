@@ -7,11 +7,20 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
-from tabship.data import Schema, clean_frame, infer_schema, prepare_target, read_table, summarize
+from tabship.data import (
+    JSONValue,
+    Schema,
+    clean_frame,
+    infer_schema,
+    json_safe,
+    prepare_target,
+    read_table,
+    summarize,
+)
 from tabship.errors import TabshipWarning
 from tabship.search import Deadline
 from tabship.training._budget import importance_seconds, search_seconds
@@ -198,7 +207,8 @@ def _search_evaluate_refit(
         leaderboard=found.leaderboard,
         metrics=metrics,
         schema=d.schema,
-        summary=summarize(d.frame, d.schema),
+        # The prediction's drift reference: what the final model says about its own rows.
+        summary=summarize(d.frame, d.schema, predictions=final.predict(d.X)),
         report_html=report_html,
         importance=importance,
         warnings=d.notes,
@@ -255,8 +265,8 @@ def _metrics_record(
         "best_model": found.best_name,
         "cv_score": float(chosen[f"cv_{found.metric}_mean"]),
         "holdout": holdout,
-        "params": _jsonable(chosen.get("params", {})),
-        "leaderboard": _jsonable(board.to_dict(orient="records")),
+        "params": json_safe(chosen.get("params", {}), nonfinite="keep"),
+        "leaderboard": json_safe(board.to_dict(orient="records"), nonfinite="keep"),
         "time_budget": deadline.seconds,
         "refit_on_all_rows": refit,
         "n_train": n_train,
@@ -299,7 +309,7 @@ def _render(
         importance=importance,
         params={
             "model": found.best_name,
-            **_jsonable(_chosen_row(found).get("params", {})),
+            **_chosen_params(found),
             "time_budget": metrics["time_budget"],
         },
         warnings=d.notes,
@@ -331,16 +341,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _jsonable(value: Any) -> Any:
-    """Turn numpy scalars and other leaderboard values into plain JSON types."""
-    import json
-
-    return json.loads(json.dumps(value, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+def _chosen_params(found: Any) -> dict[str, JSONValue]:
+    """The chosen model's parameters, plain (numpy scalars as Python numbers)."""
+    params = json_safe(_chosen_row(found).get("params", {}), nonfinite="keep")
+    return cast(dict[str, JSONValue], params)  # a mapping in, a dict out
