@@ -33,7 +33,7 @@ REFERENCE: DriftReferences = {
 
 def test_a_new_log_records_its_schema_version(log: PredictionLog):
     with log.engine.connect() as conn:
-        rows = {key: value for key, value in conn.execute(meta.select())}
+        rows = dict(conn.execute(meta.select()).all())
     assert rows == {"schema_version": SCHEMA_VERSION}
     assert log.schema_ready
 

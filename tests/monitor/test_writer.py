@@ -1,0 +1,100 @@
+"""The background writer: never blocks the caller, loses nothing it accepted, counts the rest."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tabship.monitor import LogWriter, PredictionLog, open_log
+from tabship.monitor._record import prepare_batch
+from tests.monitor.conftest import record
+from tests.monitor.test_log import REFERENCE
+
+MODEL = "c" * 64
+
+
+def test_close_writes_everything_queued(log: PredictionLog):
+    writer = LogWriter(log, model=MODEL, flush_seconds=30, flush_rows=200)
+    sent = [record({"age": i}) for i in range(1234)]
+    for start in range(0, len(sent), 7):
+        writer.submit(sent[start : start + 7])
+    writer.close()
+    stats = writer.snapshot()
+    assert (stats.written, stats.dropped, stats.queued, stats.write_errors) == (1234, 0, 0, 0)
+    assert log.count(MODEL) == 1234
+    assert {r.id for r in log.recent_rows(MODEL, 2000)} == {r.id for r in sent}
+
+
+def test_flush_writes_now_without_waiting_for_the_batch_window(log: PredictionLog):
+    with LogWriter(log, model=MODEL, flush_seconds=3600, flush_rows=10_000) as writer:
+        writer.submit([record(), record(), record()])
+        assert writer.flush(timeout=30)
+        assert log.count(MODEL) == 3
+        writer.submit([record()])
+        assert writer.flush(timeout=30)
+        assert log.count(MODEL) == 4
+
+
+def test_a_full_queue_drops_and_counts_without_blocking(tmp_path: Path):
+    log = open_log(f"sqlite:///{tmp_path}/full.db")
+    writer = LogWriter(log, model=MODEL, max_queue=10, flush_seconds=3600, flush_rows=1000)
+    started = time.perf_counter()
+    writer.submit([record() for _ in range(25)])
+    writer.submit([record() for _ in range(5)])
+    took = time.perf_counter() - started
+    stats = writer.snapshot()
+    assert (stats.queued, stats.dropped, stats.written) == (10, 20, 0)
+    assert took < 0.5
+    writer.close()
+    assert writer.snapshot().written == 10
+    assert log.count(MODEL) == 10
+    writer.submit([record()])  # after close: dropped and counted, still no error
+    assert writer.snapshot().dropped == 21
+
+
+def test_excluded_fields_are_neither_logged_nor_counted(log: PredictionLog):
+    with LogWriter(log, model=MODEL, reference=REFERENCE, exclude=frozenset({"smoker"})) as writer:
+        writer.submit([record({"age": 45, "smoker": "yes"}, 2.0) for _ in range(4)])
+    assert set(log.window_counts(MODEL)) == {"age", "__prediction__"}
+    assert log.window_counts(MODEL)["age"] == {1: 4}
+    assert all(row.inputs == {"age": 45} for row in log.recent_rows(MODEL, 10))
+
+
+def test_retention_purges_this_models_old_rows(log: PredictionLog):
+    old = datetime.now(UTC) - timedelta(days=40)
+    log.append(MODEL, prepare_batch(MODEL, [record(ts=old) for _ in range(5)]))
+    log.append("d" * 64, prepare_batch("d" * 64, [record(ts=old)]))
+    with LogWriter(log, model=MODEL, retention=timedelta(days=30)) as writer:
+        writer.submit([record()])
+    assert log.count(MODEL) == 1
+    assert log.count("d" * 64) == 1
+
+
+WORKER = """
+import sys
+from tabship.monitor import LogWriter, LogRecord, new_record_id, open_log
+from datetime import UTC, datetime
+log = open_log(sys.argv[1])
+writer = LogWriter(log, model=sys.argv[2], flush_seconds=0.01, flush_rows=25)
+for i in range(int(sys.argv[3])):
+    writer.submit([LogRecord(new_record_id(), datetime.now(UTC), "/predict", {"i": i}, float(i))])
+writer.close()
+assert writer.snapshot().written == int(sys.argv[3]), writer.snapshot()
+"""
+
+
+def test_several_processes_write_one_sqlite_file(tmp_path: Path):
+    url = f"sqlite:///{tmp_path}/shared.db"
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WORKER, url, MODEL, "400"], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err.decode()
+    log = open_log(url)
+    assert log.count(MODEL) == 1600
+    assert sum(h.records for h in log.hours(MODEL)) == 1600

@@ -1,0 +1,52 @@
+"""A database that goes away under writes: nothing fails, one warning, writing resumes."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tabship.monitor import LogWriter, open_log
+from tests._postgres import PostgresServer
+from tests.monitor.conftest import record
+
+MODEL = "e" * 64
+WARNING = "Cannot write to the prediction log"
+
+
+@pytest.mark.integration
+def test_postgresql_stopped_and_restarted_under_writes(
+    postgres_server: PostgresServer, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.WARNING, logger="tabship.monitor")
+    log = open_log(postgres_server.new_database())
+    writer = LogWriter(log, model=MODEL, flush_seconds=0.05, flush_rows=50)
+    try:
+        writer.submit([record() for _ in range(100)])
+        assert writer.flush(timeout=30)
+
+        postgres_server.stop()
+        try:
+            for _ in range(30):  # requests keep coming while the database is down
+                writer.submit([record(), record()])
+            assert not writer.flush(timeout=2.0)  # several retries fail meanwhile
+            during = writer.snapshot()
+            assert during.degraded and during.write_errors >= 2
+            assert during.queued == 60 and during.dropped == 0
+            assert "127.0.0.1" in (during.last_error or "")
+        finally:
+            postgres_server.start()
+
+        assert writer.flush(timeout=60)
+        writer.submit([record() for _ in range(10)])  # rows after the outage
+        writer.close()
+    finally:
+        writer.close()
+    after = writer.snapshot()
+    assert (after.written, after.dropped, after.queued, after.degraded) == (170, 0, 0, False)
+    assert log.count(MODEL) == 170
+    warnings = [r for r in caplog.records if r.getMessage().startswith(WARNING)]
+    assert len(warnings) == 1, [r.getMessage() for r in caplog.records]
+    assert "s3cret" not in caplog.text  # the password stays out of the logs
+    assert "writable again" in caplog.text
+    log.close()
