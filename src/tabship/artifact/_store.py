@@ -9,10 +9,11 @@ model file from a stranger cannot run code on the machine that loads it.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from tabship.artifact._atomic import write_directory
 from tabship.artifact._format import (
@@ -32,7 +33,7 @@ from tabship.artifact._manifest import (
 )
 from tabship.artifact._source import looks_like_artifact, read_artifact, read_manifest_only
 from tabship.artifact._trusted import audit_pipeline_bytes, trusted_types, untrusted_types
-from tabship.data import Schema
+from tabship.data import JSONValue, Schema, json_safe
 from tabship.errors import (
     ArtifactError,
     ArtifactFormatError,
@@ -248,22 +249,18 @@ def _pipeline_bytes(pipeline: Any, target: Path) -> bytes:
     return data
 
 
-def _plain(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays made plain and non-finite floats as None."""
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if hasattr(value, "tolist") and type(value).__module__ == "numpy":
-        return _plain(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _not_json(value: object) -> JSONValue:
+    """A value JSON cannot hold is refused, as ``json.dumps`` would refuse it; a numpy
+    scalar counts by its Python value."""
+    if isinstance(value, np.generic):
+        return json_safe(value.item(), nonfinite="null", other=_not_json)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _json_bytes(value: Any, name: str, target: Path) -> bytes:
     try:
-        text = json.dumps(_plain(value), indent=2, ensure_ascii=False, allow_nan=False)
+        plain = json_safe(value, nonfinite="null", other=_not_json)
+        text = json.dumps(plain, indent=2, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise OutputError(
             target,

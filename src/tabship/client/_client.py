@@ -8,7 +8,6 @@ the server's per-field list, so a caller handles bad input the same way in both 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tabship.client._answers import MetadataAnswer, PredictAnswer, StatusAnswer
+from tabship.data import JSONValue, json_safe
 from tabship.errors import ErrorItem, RemoteError, ValidationError
 
 if TYPE_CHECKING:
@@ -135,19 +135,20 @@ def _records(data: Any) -> Any:
     """JSON-ready records: DataFrames become lists of dicts with missing values as null."""
     if isinstance(data, pd.DataFrame):
         return [
-            {k: _json_value(v) for k, v in row.items()} for row in data.to_dict(orient="records")
+            {k: json_safe(v, nonfinite="null", other=_cell) for k, v in row.items()}
+            for row in data.to_dict(orient="records")
         ]
     return data
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+def _cell(value: object) -> JSONValue:
+    """A cell JSON has no plain spelling for: pandas' NA and NaT are null, another numpy
+    scalar is its Python value; anything else goes as it is, for the JSON encoder to judge."""
     if value is pd.NA or value is pd.NaT:
         return None
-    return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    return cast(JSONValue, value)
 
 
 def _chunks(records: Any) -> Iterator[Any]:
