@@ -10,30 +10,63 @@ loaded with this package, so a server without ``--log`` does not import it.
 from __future__ import annotations
 
 from tabship.errors import LogError
+from tabship.monitor._drift import (
+    BinShare,
+    FeatureDrift,
+    PredictionDrift,
+    Status,
+    Thresholds,
+    psi,
+)
 from tabship.monitor._feedback import FeedbackResult
 from tabship.monitor._log import PredictionLog, open_log
+from tabship.monitor._metrics import DailyMetrics, live_metrics
 from tabship.monitor._queries import FeedbackPairs, HourRow, LoggedRow, Since
 from tabship.monitor._record import LogRecord, model_hash, new_record_id
+from tabship.monitor._reference import MonitoredModel
+from tabship.monitor._report import (
+    EXIT_CODES,
+    FeedbackSection,
+    HourVolume,
+    MonitorReport,
+    ThresholdSection,
+    build_report,
+)
 from tabship.monitor._tables import PREDICTION, SCHEMA_VERSION
 from tabship.monitor._url import mask_password, parse_log_url
 from tabship.monitor._writer import LogWriter, WriterStats
 
 __all__ = [
+    "EXIT_CODES",
     "PREDICTION",
     "SCHEMA_VERSION",
+    "BinShare",
+    "DailyMetrics",
+    "FeatureDrift",
     "FeedbackPairs",
     "FeedbackResult",
+    "FeedbackSection",
     "HourRow",
+    "HourVolume",
     "LogError",
     "LogRecord",
     "LogWriter",
     "LoggedRow",
+    "MonitorReport",
+    "MonitoredModel",
+    "PredictionDrift",
     "PredictionLog",
     "Since",
+    "Status",
+    "ThresholdSection",
+    "Thresholds",
     "WriterStats",
+    "build_report",
+    "live_metrics",
     "mask_password",
     "model_hash",
     "new_record_id",
     "open_log",
     "parse_log_url",
+    "psi",
 ]
