@@ -12,13 +12,12 @@ that is the honest price of a model-agnostic method (SHAP would need per-model c
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from tabship.data import Schema
+from tabship.data import Schema, json_safe
 
 __all__ = ["explain_record"]
 
@@ -47,21 +46,10 @@ def explain_record(
     contributions = [
         {
             "feature": field.name,
-            "value": _plain(values.get(field.name)),
-            "baseline": _plain(field.default),
+            "value": json_safe(values.get(field.name), nonfinite="null"),
+            "baseline": json_safe(field.default, nonfinite="null"),
             "contribution": float(outputs[0] - outputs[i]),
         }
         for i, field in enumerate(fields, start=1)
     ]
     return sorted(contributions, key=lambda c: -abs(c["contribution"]))
-
-
-def _plain(value: Any) -> Any:
-    """JSON-native value: numpy scalars to Python, NaN to None."""
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
