@@ -14,12 +14,15 @@ import os
 import socket
 import tempfile
 from contextlib import ExitStack
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
 from tabship.cli._console import console
 from tabship.errors import OptionError
+
+if TYPE_CHECKING:
+    from tabship.runtime import Model
 
 __all__ = ["default_workers", "register", "serve_command"]
 
@@ -100,11 +103,11 @@ def serve_command(
         f"Serving [bold]{model}[/bold] ({loaded.task}) on http://{host}:{port} "
         f"with {n_workers} worker{'s' * (n_workers > 1)}; API docs at /docs"
     )
-    if n_workers == 1:
-        _run_one(loaded, host, port, options)
-    else:
+    if isinstance(loaded, _Verified):  # several workers
         del loaded  # each worker loads its own copy
         _run_workers(model, host, port, n_workers, options)
+    else:
+        _run_one(loaded, host, port, options)
 
 
 def default_workers() -> int:
@@ -116,7 +119,7 @@ def default_workers() -> int:
     return max(1, min(cpus, MAX_DEFAULT_WORKERS))
 
 
-def _load_or_fail(model: str) -> Any:
+def _load_or_fail(model: str) -> Model:
     """Load the artifact here, so a bad path is one ``Error:`` line, not a server crash."""
     from tabship.runtime import load
 
@@ -178,7 +181,7 @@ class AppOptions(TypedDict):
     strict_categories: bool
 
 
-def _run_one(loaded: object, host: str, port: int, options: AppOptions) -> None:
+def _run_one(loaded: Model, host: str, port: int, options: AppOptions) -> None:
     import uvicorn
 
     from tabship.serve import create_app

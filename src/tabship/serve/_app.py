@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,6 +22,9 @@ from tabship.serve._metrics import Metrics, MetricsMiddleware
 from tabship.serve._openapi import install_openapi
 from tabship.serve.routes import api, health
 
+if TYPE_CHECKING:
+    from tabship.runtime import Model
+
 __all__ = ["ENV_PREFIX", "app_from_env", "create_app"]
 
 MiB = 1024 * 1024
@@ -30,7 +33,7 @@ ENV_PREFIX = "TABSHIP_SERVE_"
 
 
 def create_app(
-    model_path: str | os.PathLike[str] | Any,
+    model_path: str | os.PathLike[str] | Model,
     *,
     api_key: str | None = None,
     cors_origins: Sequence[str] = (),
@@ -107,7 +110,7 @@ def create_app(
 
 
 def _lifespan(
-    model_path: Any, strict_categories: bool
+    model_path: str | os.PathLike[str] | Model, strict_categories: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

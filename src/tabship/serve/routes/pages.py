@@ -10,7 +10,7 @@ with the message next to its field and the typed values kept.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -26,6 +26,9 @@ from tabship.views import (
     record_from_form,
     result_view,
 )
+
+if TYPE_CHECKING:
+    from tabship.runtime import Model
 
 __all__ = ["router"]
 
@@ -71,7 +74,7 @@ async def result_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "result.html", context)
 
 
-def _page_context(request: Request, model: Any) -> dict[str, Any]:
+def _page_context(request: Request, model: Model) -> dict[str, Any]:
     """What every page shows: the target, the task, the model and its test score."""
     schema = model.schema
     metrics = model.metrics or {}
