@@ -1,0 +1,123 @@
+"""The report document (/monitor.json) on both backends: its shape, its windows, feedback
+metrics against scikit-learn, volume per hour, excluded fields."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from tabship import runtime
+from tabship.data import read_table
+from tabship.monitor import MonitoredModel, build_report
+from tests.conftest import dataset_path
+from tests.monitor._logged import log_predictions, shifted
+
+ISSUE_KEYS = {"model", "records", "since", "features", "prediction", "feedback"}
+
+
+@pytest.fixture(scope="module")
+def model(insurance_run):
+    return runtime.load(insurance_run[1], lean=True)
+
+
+@pytest.fixture(scope="module")
+def watched(model) -> MonitoredModel:
+    return MonitoredModel.from_model(model)
+
+
+@pytest.fixture(scope="module")
+def insurance() -> pd.DataFrame:
+    return read_table(dataset_path("insurance.csv"))
+
+
+def report(log, watched: MonitoredModel, **options):
+    return build_report(
+        log,
+        model=watched.sha,
+        references=watched.references,
+        holdout_metrics=watched.holdout,
+        task=watched.task,
+        classes=watched.classes,
+        **options,
+    )
+
+
+def test_the_document_has_the_issue_shape(log, model, watched, insurance):
+    log_predictions(log, model, insurance.head(50))
+    found = report(log, watched, since=timedelta(days=7), warn=0.2, alert=0.5)
+    document = json.loads(json.dumps(found, allow_nan=False))
+    assert ISSUE_KEYS <= set(document)
+    assert document["model"] == watched.sha and len(document["model"]) == 64
+    assert document["records"] == 50
+    assert datetime.fromisoformat(document["since"]) < datetime.now(UTC)
+    for feature in document["features"].values():
+        assert {"psi", "missing_rate", "status"} <= set(feature)
+        assert isinstance(feature["psi"], float) and feature["status"] in {"ok", "warn", "alert"}
+    assert {"psi", "status"} <= set(document["prediction"])
+    assert set(document["feedback"]) >= {"records", "metrics", "holdout", "daily"}
+    assert document["feedback"]["records"] == 0 and document["feedback"]["metrics"] == {}
+    assert document["feedback"]["holdout"] == watched.holdout and "r2" in watched.holdout
+    assert document["thresholds"] == {"warn": 0.2, "alert": 0.5}
+    assert document["volume"][0]["records"] == 50
+    assert (
+        1.0 <= document["volume"][0]["latency_ms_mean"] <= document["volume"][0]["latency_ms_max"]
+    )
+
+
+def test_feedback_metrics_equal_sklearn_on_the_same_pairs(log, model, watched, insurance):
+    rows = insurance.sample(200, random_state=3)
+    ids = log_predictions(log, model, rows, spread=timedelta(minutes=10))
+    result = log.add_feedback(
+        [{"id": i, "actual": float(a)} for i, a in zip(ids, rows["charges"], strict=True)],
+        task="regression",
+    )
+    assert result.stored == 200 and not result.errors
+    found = report(log, watched, since=timedelta(days=1))["feedback"]
+    y, pred = rows["charges"].to_numpy(), model.predict(rows[model.schema.names])
+    assert found["records"] == 200
+    assert found["metrics"]["r2"] == pytest.approx(skm.r2_score(y, pred), rel=1e-9)
+    assert found["metrics"]["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(y, pred)))
+    assert found["metrics"]["mae"] == pytest.approx(skm.mean_absolute_error(y, pred))
+    assert sum(d["records"] for d in found["daily"]) == 200  # one day, two around midnight
+    assert report(log, watched, last=50)["feedback"]["records"] == 50
+
+
+def test_windows_keep_old_records_and_other_models_out(log, model, watched, insurance):
+    old = datetime.now(UTC) - timedelta(days=10)
+    log_predictions(log, model, shifted(insurance.head(300)), ts=old)
+    log_predictions(log, model, insurance.sample(400, random_state=4))
+    recent = report(log, watched, since=timedelta(days=7))
+    assert recent["records"] == 400 and recent["status"] == "ok"
+    everything = report(log, watched)
+    assert everything["records"] == 700 and everything["window"] == "everything"
+    assert everything["features"]["smoker"]["status"] != "ok"
+    assert report(log, watched, last=400)["status"] == "ok"
+    stranger = build_report(log, model="0" * 64, references=watched.references)
+    assert stranger["records"] == 0 and stranger["status"] == "ok" and stranger["since"] is None
+    assert stranger["features"]["age"]["records"] == 0
+
+
+def test_an_excluded_field_has_no_drift(log, model, watched, insurance):
+    log_predictions(log, model, insurance.head(100), exclude=frozenset({"sex"}))
+    for window in ({"since": timedelta(hours=2)}, {"last": 100}):
+        features = report(log, watched, **window)["features"]
+        assert "sex" not in features and "age" in features
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"since": timedelta(days=1), "last": 5}, "not both"),
+        ({"last": 0}, "must be positive"),
+        ({"since": timedelta(0)}, "must be positive"),
+        ({"warn": 0.5, "alert": 0.1}, "0 <= warn <= alert"),
+    ],
+)
+def test_bad_windows_and_thresholds_are_refused(log, watched, options, message):
+    with pytest.raises(ValueError, match=message):
+        report(log, watched, **options)
