@@ -150,14 +150,14 @@ def parse_flag(value: str | None, name: str) -> bool:
     )
 
 
-def _shape_message(data: Any) -> str:
+def _shape_message(data: object) -> str:
     return (
         "The request body must be a record (object), a list of records, or columns "
         f"(object of lists). Got {_kind(data)}."
     )
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     names = {
         str: "a string",
         bool: "a boolean",
