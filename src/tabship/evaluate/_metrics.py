@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import numpy as np
 from sklearn import metrics as skm
 
-__all__ = ["PRIMARY_METRIC", "greater_is_better", "metric_value", "score"]
+__all__ = ["PRIMARY_METRIC", "Scores", "greater_is_better", "metric_value", "score"]
 
 PRIMARY_METRIC: dict[str, str] = {
     "regression": "r2",
@@ -25,6 +25,23 @@ PRIMARY_METRIC: dict[str, str] = {
     "multiclass": "log_loss",
 }
 _LOWER_IS_BETTER = frozenset({"rmse", "mae", "mape", "log_loss"})
+
+
+class Scores(TypedDict, total=False):
+    """What ``score`` returns (the ``holdout`` entry of ``metrics.json``). A metric is
+    None where it is undefined, since JSON has no NaN."""
+
+    r2: float | None  # regression
+    rmse: float | None
+    mae: float | None
+    mape: float | None  # only when no true value is zero
+    accuracy: float | None  # classification
+    balanced_accuracy: float | None
+    f1_macro: float | None
+    log_loss: float | None  # only with probabilities
+    roc_auc: float | None
+    confusion_matrix: list[list[int]]  # rows are true labels, in ``labels`` order
+    labels: list[str]
 
 
 def greater_is_better(metric: str) -> bool:
@@ -66,7 +83,7 @@ def score(
     y_pred: Any,
     proba: Any = None,
     classes: Sequence[Any] | None = None,
-) -> dict[str, Any]:
+) -> Scores:
     """Every metric the report shows for ``task``, as plain JSON-able values.
 
     Parameters
@@ -97,7 +114,7 @@ def score(
         if classes is not None
         else sorted(set(y.tolist()) | set(pred.tolist()))
     )
-    result: dict[str, Any] = {name: _finite(func(y, pred)) for name, func in _LABEL.items()}
+    result = cast(Scores, {name: _finite(func(y, pred)) for name, func in _LABEL.items()})
     if proba is not None:
         p = np.asarray(proba, dtype=float)
         result["log_loss"] = _finite(skm.log_loss(y, p, labels=labels))
@@ -108,8 +125,8 @@ def score(
     return result
 
 
-def _regression_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
-    result = {name: _finite(func(y, pred)) for name, func in _REGRESSION.items()}
+def _regression_scores(y: np.ndarray, pred: np.ndarray) -> Scores:
+    result = cast(Scores, {name: _finite(func(y, pred)) for name, func in _REGRESSION.items()})
     if len(y) and not np.any(y == 0):
         result["mape"] = _finite(skm.mean_absolute_percentage_error(y, pred))
     return result

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -26,6 +26,9 @@ from tabship.search import Deadline
 from tabship.training._budget import importance_seconds, search_seconds
 from tabship.training._run import TrainingRun
 from tabship.training._split import check_enough_rows, split_holdout
+
+if TYPE_CHECKING:
+    from tabship.evaluate import Scores
 
 __all__ = ["train"]
 
@@ -238,7 +241,7 @@ def _check_derived(derive: Sequence[str]) -> None:
 
 def _holdout_metrics(
     fitted: Any, X_test: pd.DataFrame, y_test: pd.Series, schema: Schema
-) -> dict[str, Any]:
+) -> Scores:
     from tabship.evaluate import score
 
     y_pred = fitted.predict(X_test)
@@ -251,7 +254,7 @@ def _holdout_metrics(
 
 def _metrics_record(
     found: Any,
-    holdout: dict[str, Any],
+    holdout: Scores,
     deadline: Deadline,
     *,
     refit: bool,
@@ -278,7 +281,7 @@ def _metrics_record(
 def _render(
     d: _Prepared,
     found: Any,
-    holdout: dict[str, Any],
+    holdout: Scores,
     y_pred: Any,
     importance: pd.DataFrame,
     metrics: dict[str, Any],
