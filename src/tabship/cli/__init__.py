@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from typing import TextIO
 
 import typer
 
@@ -63,7 +64,14 @@ def _show_only_tabship_warnings() -> None:
     warnings.simplefilter("ignore")
     warnings.simplefilter("always", TabshipWarning)
 
-    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         print(f"Warning: {message}", file=sys.stderr)
 
     warnings.showwarning = show
