@@ -33,7 +33,7 @@ from tabship.artifact._manifest import (
 )
 from tabship.artifact._source import looks_like_artifact, read_artifact, read_manifest_only
 from tabship.artifact._trusted import audit_pipeline_bytes, trusted_types, untrusted_types
-from tabship.data import JSONValue, Schema, json_safe
+from tabship.data import JSONValue, Schema, Summary, json_safe
 from tabship.errors import (
     ArtifactError,
     ArtifactFormatError,
@@ -57,8 +57,10 @@ class Artifact:
         server that predicts from the scoring plan never imports scikit-learn.
     schema : Schema
         The input fields and the target.
-    metrics, summary : dict
-        Leaderboard, holdout metrics and parameters; training distributions.
+    metrics : dict
+        Leaderboard, holdout metrics and parameters.
+    summary : Summary
+        Training distributions (``tabship.data.Summary``).
     manifest : Manifest
         Format version, versions of the libraries that wrote it, sha256 of every file.
     path : Path
@@ -74,7 +76,7 @@ class Artifact:
         pipeline_bytes: bytes,
         schema: Schema,
         metrics: dict[str, Any],
-        summary: dict[str, Any],
+        summary: Summary,
         manifest: Manifest,
         path: Path,
         report_html: str = "",

@@ -17,7 +17,7 @@ import numpy as np
 
 from tabship.artifact import Artifact, Manifest
 from tabship.artifact import load as load_artifact
-from tabship.data import Schema
+from tabship.data import Schema, Summary
 from tabship.errors import TaskError
 from tabship.plan import Plan
 from tabship.runtime._explain import PredictColumns
@@ -75,7 +75,7 @@ class Model:
         return self.artifact.metrics
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         return self.artifact.summary
 
     @property
