@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tabship.data import clean_frame, read_table
 from tabship.batch import score_chunk, score_files_on_dask
+from tabship.data import clean_frame, read_table
 from tabship.errors import DataFileError, OutputExistsError, RemoteError
 from tests._cli import error_lines, run_tabship
 from tests._servers import free_port

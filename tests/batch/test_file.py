@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabship.data import read_table
 from tabship.batch import score_file
+from tabship.data import read_table
 from tabship.errors import DataError, OutputExistsError
 from tests.conftest import dataset_path
 
