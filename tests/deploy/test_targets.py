@@ -11,11 +11,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -24,7 +26,14 @@ import yaml
 
 from tabship.deploy import TARGETS, write_deployment
 from tabship.deploy.targets import DeploySpec, docker_cmd, procfile_command, render_files
-from tabship.deploy.targets._common import MODEL_FILE, _uses_lightgbm
+from tabship.deploy.targets._common import (
+    MODEL_FILE,
+    PIPELINE_EXTRA,
+    SERVE_EXTRA,
+    _uses_lightgbm,
+    serving_libraries,
+    serving_pins,
+)
 from tabship.errors import ArtifactError, OptionError, OutputError, OutputExistsError
 from tests._servers import free_port, wait_ready
 from tests.conftest import dataset_path
@@ -157,6 +166,14 @@ def test_dockerfile_parses_with_the_expected_instructions():
     assert kinds.index("USER") > copy_model
 
 
+def test_readme_says_what_the_image_installs():
+    planned = replace(SPEC, pins=(("numpy", "2.4.6"), ("treelite", "4.8.1")))
+    readme = render_files("docker", planned)["README.md"]
+    assert "served from its\nscoring plan" in readme and "pandas" in readme
+    assert "has no scoring plan" in render_files("docker", SPEC)["README.md"]
+    assert "podman build --format docker" in readme
+
+
 def test_dockerignore_admits_only_what_the_image_needs():
     lines = render_files("docker", SPEC)[".dockerignore"].splitlines()[1:]
     assert lines == ["*", "!requirements.txt", "!wheels/", "!model.tabship"]
@@ -235,14 +252,54 @@ def test_folder_is_self_contained(folders, charges_model, target):
 
 @pytest.mark.slow
 def test_requirements_pin_the_manifest_versions_and_serving_packages_only(folders, charges_model):
-    from tabship.artifact import load, read_manifest
+    from tabship.artifact import read_manifest
 
     pins = pinned(folders["heroku"])
     for name, version in read_manifest(charges_model)["libraries"].items():
-        if name != "lightgbm" or _uses_lightgbm(load(charges_model).pipeline):
+        if name in pins:
             assert pins[name] == version
+    # The model has a scoring plan: the `serve` extra exactly, no training stack.
+    assert set(pins) == set(serving_libraries(SERVE_EXTRA))
     assert not TRAINING_ONLY & set(pins)
-    assert {"fastapi", "uvicorn", "skops", "scikit-learn", "prometheus-client"} <= set(pins)
+    assert not {"scikit-learn", "skops", "pyarrow", "lightgbm"} & set(pins)
+    assert {"fastapi", "uvicorn", "numpy", "treelite", "prometheus-client"} <= set(pins)
+
+
+def test_a_model_without_a_plan_gets_the_pipeline_set_and_lightgbm_only_when_held():
+    from lightgbm import LGBMRegressor
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+
+    manifest = {"libraries": {"scikit-learn": "1.0.0"}}
+    ridge = dict(serving_pins(manifest, Pipeline([("model", Ridge())]), planned=False))
+    assert ridge["scikit-learn"] == "1.0.0"  # the manifest's version wins
+    assert {"skops", "pyarrow", "treelite", "fastapi"} <= set(ridge)
+    assert "lightgbm" not in ridge
+    boosted = serving_pins(manifest, Pipeline([("model", LGBMRegressor())]), planned=False)
+    assert "lightgbm" in dict(boosted)
+    planned = serving_pins(manifest, Pipeline([("model", LGBMRegressor())]), planned=True)
+    assert "lightgbm" not in dict(planned) and "scikit-learn" not in dict(planned)
+
+
+def test_serving_sets_are_the_pyproject_extras_with_the_core_bounds():
+    """One list (pyproject.toml), read back from the installed metadata; the extras repeat
+    the core dependencies' bounds exactly, so the two cannot drift."""
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
+    core = {re.split(r"[<>=!~\[ ]", r, maxsplit=1)[0]: r for r in project["dependencies"]}
+    extras = project["optional-dependencies"]
+    for extra in (SERVE_EXTRA, PIPELINE_EXTRA):
+        for requirement in extras[extra]:
+            name = re.split(r"[<>=!~\[ ]", requirement, maxsplit=1)[0]
+            if name != "tabship":
+                assert core[name] == requirement, (extra, requirement)
+    assert set(serving_libraries(SERVE_EXTRA)) == {
+        re.split(r"[<>=!~\[ ]", r, maxsplit=1)[0] for r in extras[SERVE_EXTRA]
+    }
+    assert set(serving_libraries(PIPELINE_EXTRA)) > set(serving_libraries(SERVE_EXTRA))
+    with pytest.raises(OutputError, match="declares no 'gpu' extra"):
+        serving_libraries("gpu")
 
 
 def test_lightgbm_is_required_only_when_the_pipeline_holds_it():

@@ -114,7 +114,8 @@ def write_deployment(
     artifact = load(model)
     # The check above allows replacing what is there (empty, or an earlier deployment).
     with atomic_output(destination, kind="folder", replace=True) as staging:
-        pins = serving_pins(artifact.manifest, artifact.pipeline)
+        planned = _has_scoring_plan(artifact.extra_files)
+        pins = serving_pins(artifact.manifest, artifact.pipeline, planned=planned)
         wheel = build_wheel(staging / WHEEL_DIR, pins)
         _pack_model(Path(model), staging / MODEL_FILE)
         spec = _spec_for(artifact.manifest, Path(model), staging / MODEL_FILE, pins, wheel)
@@ -128,6 +129,19 @@ def _renderers(target: str) -> dict[str, Renderer]:
     if target not in TARGETS:
         raise OptionError("--target", f"one of {', '.join(TARGETS)}", target)
     return TARGETS[target]
+
+
+def _has_scoring_plan(files: dict[str, bytes]) -> bool:
+    """Whether a worker can serve from the stored plan, never building the pipeline."""
+    from tabship.plan import PLAN_FILE, Plan, PlanError
+
+    if PLAN_FILE not in files:
+        return False
+    try:
+        Plan.from_files(files)
+    except PlanError:  # a plan this version cannot run: the worker rebuilds the pipeline
+        return False
+    return True
 
 
 def _check_destination(destination: Path, force: bool) -> None:

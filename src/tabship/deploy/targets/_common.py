@@ -13,10 +13,12 @@ import base64
 import hashlib
 import io
 import json
+import re
 import shlex
 import subprocess
 import sys
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,7 +28,8 @@ from tabship.errors import ArtifactError, OutputError
 
 __all__ = [
     "MODEL_FILE",
-    "SERVING_LIBRARIES",
+    "PIPELINE_EXTRA",
+    "SERVE_EXTRA",
     "DeploySpec",
     "build_wheel",
     "header",
@@ -34,31 +37,20 @@ __all__ = [
     "render_readme_common",
     "render_requirements",
     "serve_command",
+    "serving_libraries",
     "serving_pins",
 ]
 
 MODEL_FILE = "model.tabship"
 WHEEL_DIR = "wheels"
 CONTAINER_PORT = 8000
-# What `tabship serve` imports, by distribution name. Training-only packages (optuna,
-# matplotlib) and the client's httpx are left out on purpose; lightgbm is added only when
-# the stored pipeline holds a LightGBM estimator.
-SERVING_LIBRARIES: tuple[str, ...] = (
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "scipy",
-    "scikit-learn",
-    "skops",
-    "treelite",
-    "jinja2",
-    "fastapi",
-    "fastapi-offline",
-    "uvicorn",
-    "python-multipart",
-    "prometheus-client",
-    "typer",
-    "rich",
+# The serving sets are tabship's own extras (pyproject.toml), read back from the installed
+# metadata: `serve` for a model with a scoring plan, `serve-pipeline` for one without.
+SERVE_EXTRA = "serve"
+PIPELINE_EXTRA = "serve-pipeline"
+_EXTRA_LINE = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[(?P<extras>[^\]]*)\])?[^;]*"
+    r";\s*extra\s*==\s*['\"](?P<extra>[^'\"]+)['\"]\s*$"
 )
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -90,6 +82,11 @@ class DeploySpec:
     @property
     def wheel_path(self) -> str:
         return f"./{WHEEL_DIR}/{self.wheel_file}"
+
+    @property
+    def serves_from_plan(self) -> bool:
+        """Whether the pins are the scoring plan's set (no scikit-learn in the worker)."""
+        return all(name != "scikit-learn" for name, _ in self.pins)
 
 
 def header(spec: DeploySpec, comment: str = "#") -> str:
@@ -134,21 +131,75 @@ curl localhost:8000/health
 """
 
 
-def serving_pins(manifest: dict[str, Any], pipeline: Any) -> tuple[tuple[str, str], ...]:
+def serving_pins(
+    manifest: Mapping[str, Any], pipeline: Any, *, planned: bool
+) -> tuple[tuple[str, str], ...]:
     """Pins for the serving set: the manifest's versions first, the installed ones else.
 
-    The manifest records only the libraries that rebuild the pipeline; the web stack's
-    versions are taken from this environment, where the model was checked to serve.
+    A model with a scoring plan (``planned``) needs the ``serve`` extra only; one without
+    rebuilds its scikit-learn pipeline in the worker (``serve-pipeline``, plus LightGBM
+    when the pipeline holds it). The manifest records only the libraries that rebuild the
+    pipeline; the web stack's versions are taken from this environment, where the model
+    was checked to serve.
     """
     saved = manifest.get("libraries") or {}
-    names = list(SERVING_LIBRARIES)
-    if _uses_lightgbm(pipeline):
-        names.insert(names.index("skops"), "lightgbm")
-    pins = []
-    for name in names:
-        version = saved.get(name) or _installed_version(name)
-        pins.append((name, version))
-    return tuple(pins)
+    names = list(serving_libraries(SERVE_EXTRA if planned else PIPELINE_EXTRA))
+    if not planned and _uses_lightgbm(pipeline):
+        names.append("lightgbm")
+    return tuple((name, saved.get(name) or _installed_version(name)) for name in names)
+
+
+def serving_libraries(extra: str) -> tuple[str, ...]:
+    """The distributions of tabship's ``extra``, in pyproject order, ``tabship[...]`` expanded.
+
+    Read from the installed tabship's metadata, so the list lives in pyproject.toml only.
+    """
+    wanted: dict[str, None] = {}
+    _collect_extra(extra, _extra_requirements(), wanted, seen=set())
+    if not wanted:
+        raise OutputError(
+            "requirements.txt",
+            f"the installed tabship's metadata declares no '{extra}' extra",
+            hint="Reinstall tabship (pip install -e . in its source tree) and run it again.",
+        )
+    return tuple(wanted)
+
+
+def _extra_requirements() -> list[tuple[str, list[str], str]]:
+    """(name, its extras, the extra that requires it) for each extra-only requirement."""
+    try:
+        lines = metadata.requires("tabship") or []
+    except metadata.PackageNotFoundError:
+        lines = []
+    found = []
+    for line in lines:
+        match = _EXTRA_LINE.match(line)
+        if match:
+            extras = [e.strip() for e in (match["extras"] or "").split(",") if e.strip()]
+            found.append((match["name"], extras, _normal(match["extra"])))
+    return found
+
+
+def _collect_extra(
+    extra: str,
+    requirements: list[tuple[str, list[str], str]],
+    wanted: dict[str, None],
+    seen: set[str],
+) -> None:
+    seen.add(_normal(extra))
+    for name, extras, of in requirements:
+        if of != _normal(extra):
+            continue
+        if _normal(name) != "tabship":
+            wanted.setdefault(name, None)
+        for inner in extras:
+            if _normal(inner) not in seen:
+                _collect_extra(inner, requirements, wanted, seen)
+
+
+def _normal(name: str) -> str:
+    """Names compared as packaging does (PEP 503/685): case and -_. runs folded."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _installed_version(name: str) -> str:

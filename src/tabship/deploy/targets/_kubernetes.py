@@ -72,17 +72,21 @@ spec:
             limits:
               cpu: "1"
               memory: {spec.memory_limit_mib}Mi
+          # The image answers /health within about 2 s of its start (measured by
+          # tabship's image test), so readiness is polled from the first second and
+          # liveness waits 10 s: five times that, for a slow node.
           readinessProbe:
             httpGet:
               path: /ready
               port: http
-            periodSeconds: 5
+            initialDelaySeconds: 1
+            periodSeconds: 2
             failureThreshold: 3
           livenessProbe:
             httpGet:
               path: /health
               port: http
-            initialDelaySeconds: 30
+            initialDelaySeconds: 10
             periodSeconds: 10
             failureThreshold: 3
           securityContext:
