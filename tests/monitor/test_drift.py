@@ -12,7 +12,7 @@ import pytest
 
 from tabship import runtime
 from tabship.data import DriftReference
-from tabship.monitor import MonitoredModel, Thresholds, build_report, open_log, psi
+from tabship.monitor import MonitoredModel, Thresholds, open_log, psi
 from tabship.monitor._drift import feature_drift, worst_status
 from tabship.monitor._reference import bin_labels
 from tests.monitor._logged import log_predictions, shifted
@@ -40,15 +40,7 @@ def log(tmp_path):
 
 def report_of(log, model, **window):
     watched = MonitoredModel.from_model(model)
-    return build_report(
-        log,
-        model=watched.sha,
-        references=watched.references,
-        holdout_metrics=watched.holdout,
-        task=watched.task,
-        classes=watched.classes,
-        **window,
-    )
+    return watched.report(log, **window)
 
 
 def test_psi_of_equal_distributions_is_zero_and_grows_with_the_shift():

@@ -36,15 +36,7 @@ def insurance() -> pd.DataFrame:
 
 
 def report(log, watched: MonitoredModel, **options):
-    return build_report(
-        log,
-        model=watched.sha,
-        references=watched.references,
-        holdout_metrics=watched.holdout,
-        task=watched.task,
-        classes=watched.classes,
-        **options,
-    )
+    return watched.report(log, **options)
 
 
 def test_the_document_has_the_issue_shape(log, model, watched, insurance):

@@ -15,7 +15,18 @@ from typing import TextIO
 
 import typer
 
-from tabship.cli import demo, deploy, feedback, info, pack, predict, serve, smoke, train
+from tabship.cli import (
+    demo,
+    deploy,
+    feedback,
+    info,
+    monitor,
+    pack,
+    predict,
+    serve,
+    smoke,
+    train,
+)
 from tabship.cli._console import print_error
 from tabship.cli._errors import error_message
 from tabship.errors import TabshipError, TabshipWarning
@@ -30,7 +41,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
 )
-for _module in (train, info, pack, predict, serve, feedback, smoke, deploy, demo):
+for _module in (train, info, pack, predict, serve, feedback, monitor, smoke, deploy, demo):
     _module.register(app)
 
 

@@ -31,6 +31,7 @@ from tabship.monitor._report import (
     MonitorReport,
     ThresholdSection,
     build_report,
+    parse_duration,
 )
 from tabship.monitor._tables import PREDICTION, SCHEMA_VERSION
 from tabship.monitor._url import mask_password, parse_log_url
@@ -67,6 +68,7 @@ __all__ = [
     "model_hash",
     "new_record_id",
     "open_log",
+    "parse_duration",
     "parse_log_url",
     "psi",
 ]

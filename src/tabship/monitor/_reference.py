@@ -19,7 +19,12 @@ from tabship.monitor._record import model_hash
 from tabship.monitor._tables import PREDICTION
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from tabship.artifact import Artifact
+    from tabship.monitor._log import PredictionLog
     from tabship.monitor._queries import LoggedRow
+    from tabship.monitor._report import MonitorReport
     from tabship.runtime import Model
 
 __all__ = ["MonitoredModel", "bin_labels", "counts_of_rows"]
@@ -36,11 +41,45 @@ class MonitoredModel:
     task: str
     classes: list[str] | None
 
+    def report(
+        self,
+        log: PredictionLog,
+        *,
+        since: timedelta | None = None,
+        last: int | None = None,
+        warn: float = 0.1,
+        alert: float = 0.25,
+    ) -> MonitorReport:
+        """This model's ``build_report`` over ``since`` or the ``last`` N records."""
+        from tabship.monitor._report import build_report
+
+        return build_report(
+            log,
+            model=self.sha,
+            references=self.references,
+            holdout_metrics=self.holdout,
+            task=self.task,
+            classes=self.classes,
+            since=since,
+            last=last,
+            warn=warn,
+            alert=alert,
+        )
+
     @classmethod
     def from_model(cls, model: Model) -> MonitoredModel:
         """From a loaded model (``tabship.runtime.load``; a lean load is enough)."""
         return cls.from_parts(
             model.manifest, model.summary, model.metrics, model.task, model.classes
+        )
+
+    @classmethod
+    def from_artifact(cls, loaded: Artifact) -> MonitoredModel:
+        """From an artifact loaded without its pipeline (``build_pipeline=False``): what
+        ``tabship monitor`` reads, in a fraction of a model load."""
+        target = loaded.schema.target
+        return cls.from_parts(
+            loaded.manifest, loaded.summary, loaded.metrics, target.task, target.classes
         )
 
     @classmethod
@@ -95,4 +134,7 @@ def _count(ref: DriftReference, values: list[object]) -> dict[int, int]:
 
 
 def _number(value: float) -> str:
+    """Short and readable: ``11806.9 -> "11,807"``, ``22.99 -> "22.99"``."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
     return f"{value:.4g}"

@@ -10,11 +10,13 @@ million.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from tabship.data import DriftReferences
+from tabship.errors import OptionError
 from tabship.monitor._drift import (
     FeatureDrift,
     PredictionDrift,
@@ -40,11 +42,15 @@ __all__ = [
     "MonitorReport",
     "ThresholdSection",
     "build_report",
+    "parse_duration",
     "report_status",
 ]
 
 # `tabship monitor`'s exit status per overall status, for cron and CI.
 EXIT_CODES: dict[Status, int] = {"ok": 0, "warn": 1, "alert": 2}
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 class FeedbackSection(TypedDict):
@@ -137,6 +143,16 @@ def build_report(
         "approximate": bool(references.get("approximate", False)),
         "task": task,
     }
+
+
+def parse_duration(text: str, option: str = "--since") -> timedelta:
+    """A positive duration written as a number and a unit: ``90s``, ``30m``, ``12h``,
+    ``7d``, ``2w``. Raises OptionError (naming ``option``) for anything else."""
+    match = _DURATION.match(text)
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2].lower()] if match else 0.0
+    if seconds <= 0:
+        raise OptionError(option, "a positive duration such as 90s, 30m, 12h, 7d or 2w", text)
+    return timedelta(seconds=seconds)
 
 
 def report_status(report: MonitorReport) -> Status:

@@ -1,4 +1,5 @@
-"""What a person sees of a prediction: the input form, the result and its charts.
+"""What a person sees of a prediction: the input form, the result and its charts, and
+the monitor page of a model's prediction log.
 
 The web pages (``tabship.serve``) and the notebook form (``tabship.notebook``) draw from
 this one package, so a page, a notebook and a Voila dashboard word and chart a prediction
@@ -16,6 +17,7 @@ from tabship.views._form import (
     sort_options,
     value_text,
 )
+from tabship.views._monitor import render_monitor_page
 from tabship.views._plots import (
     class_distribution_svg,
     contribution_svg,
@@ -49,6 +51,7 @@ __all__ = [
     "nice_ticks",
     "probability_svg",
     "record_from_form",
+    "render_monitor_page",
     "result_view",
     "share_below",
     "sort_options",
