@@ -111,11 +111,11 @@ def recent_rows(engine: Engine, model: str, last: int) -> list[LoggedRow]:
     stmt = (
         select(predictions)
         .where(predictions.c.model == model)
-        .order_by(predictions.c.ts.desc(), predictions.c.id.desc())
+        .order_by(predictions.c.ts.desc())  # the (model, ts) index, read backwards
         .limit(max(int(last), 0))
     )
     with engine.connect() as conn:
-        rows = [_logged_row(row._mapping) for row in conn.execute(stmt)]
+        rows = [_logged_row(row) for row in conn.execute(stmt).all()]
     return rows[::-1]
 
 
@@ -165,15 +165,16 @@ def feedback_pairs(engine: Engine, model: str, since: Since) -> FeedbackPairs:
     )
     pairs = FeedbackPairs([], [], [], [])
     with engine.connect() as conn:
-        for row in conn.execute(stmt):
-            prediction = _either(row.prediction_num, row.prediction_label)
-            actual = _either(row.actual_num, row.actual_label)
-            if prediction is None or actual is None:
-                continue
-            pairs.predictions.append(prediction)
-            pairs.actuals.append(actual)
-            pairs.probabilities.append(_loads(row.probabilities))
-            pairs.timestamps.append(row.ts)
+        found = conn.execute(stmt).all()
+    for number, label, actual_number, actual_label, probabilities, ts in found:
+        prediction = _either(number, label)
+        actual = _either(actual_number, actual_label)
+        if prediction is None or actual is None:
+            continue
+        pairs.predictions.append(prediction)
+        pairs.actuals.append(actual)
+        pairs.probabilities.append(_loads(probabilities))
+        pairs.timestamps.append(ts)
     return pairs
 
 
@@ -199,18 +200,21 @@ def _window(stmt: Select[Any], model: str, since: Since) -> Select[Any]:
     return stmt if start is None else stmt.where(predictions.c.ts >= start)
 
 
-def _logged_row(row: Any) -> LoggedRow:
+def _logged_row(row: Sequence[Any]) -> LoggedRow:
+    """A row of ``select(predictions)``, in the table's column order."""
+    (id_, ts, _model, route, inputs, number, label, probabilities, warnings, latency_ms,
+     actual_number, actual_label, feedback_ts) = row  # fmt: skip
     return LoggedRow(
-        id=row["id"],
-        ts=row["ts"],
-        route=row["route"],
-        inputs=_loads(row["inputs"]) or {},
-        prediction=_either(row["prediction_num"], row["prediction_label"]),
-        probabilities=_loads(row["probabilities"]),
-        warnings=_loads(row["warnings"]) or [],
-        latency_ms=float(row["latency_ms"]),
-        actual=_either(row["actual_num"], row["actual_label"]),
-        feedback_ts=row["feedback_ts"],
+        id=id_,
+        ts=ts,
+        route=route,
+        inputs=_loads(inputs) or {},
+        prediction=_either(number, label),
+        probabilities=_loads(probabilities),
+        warnings=_loads(warnings) or [],
+        latency_ms=float(latency_ms),
+        actual=_either(actual_number, actual_label),
+        feedback_ts=feedback_ts,
     )
 
 

@@ -12,6 +12,8 @@ import hashlib
 import json
 import logging
 import math
+import secrets
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,8 +40,17 @@ _log = logging.getLogger("tabship.monitor")
 
 
 def new_record_id() -> str:
-    """A new record id: 32 hex digits (uuid4), unique across workers and machines."""
-    return uuid.uuid4().hex
+    """A new record id: 32 hex digits, unique across workers and machines.
+
+    A UUID version 7 (RFC 9562): the time in milliseconds, then 74 random bits. Ids made
+    one after another sort together, so the log's primary-key index grows at its end
+    instead of at random places (inserts stay fast on a log of millions of rows).
+    """
+    millis = time.time_ns() // 1_000_000
+    value = (millis & (1 << 48) - 1) << 80 | secrets.randbits(80)
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
+    return uuid.UUID(int=value).hex
 
 
 def model_hash(manifest: Mapping[str, Any]) -> str:

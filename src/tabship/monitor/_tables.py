@@ -2,7 +2,8 @@
 
 - ``tabship_meta``: ``schema_version``; a log written by another version is refused.
 - ``tabship_predictions``: one row per predicted record (inputs as JSON text, the excluded
-  fields removed), the true outcome once feedback arrives.
+  fields removed), the true outcome once feedback arrives; indexed by (model, time), and
+  by (model, time) again over the rows with feedback only.
 - ``tabship_counts``: per model, hour, field (or ``__prediction__``) and drift bin, the
   number of records (bin -1 = missing), so that drift over days is a sum over a few
   thousand rows whatever the size of the log.
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 __all__ = [
@@ -91,7 +93,15 @@ predictions = Table(
     Column("actual_label", Text, nullable=True),
     Column("feedback_ts", UTCDateTime, nullable=True),
     Index("ix_tabship_predictions_model_ts", "model", "ts"),
-    Index("ix_tabship_predictions_model_feedback", "model", "feedback_ts"),
+    # Only the rows with feedback (a few of many): live metrics read them in time order.
+    Index(
+        "ix_tabship_predictions_feedback",
+        "model",
+        "ts",
+        "id",  # the ORDER BY's tie-break: SQLite then prefers this index, and sorts nothing
+        sqlite_where=text("feedback_ts IS NOT NULL"),
+        postgresql_where=text("feedback_ts IS NOT NULL"),
+    ),
 )
 
 counts = Table(
