@@ -190,10 +190,15 @@ class NumberRule(Rule):
                 number = float(text)
             except ValueError:
                 return INVALID, self.problem("float_parsing", value)
-        elif kind is float or kind is int or _is_real_number(value):
+        elif isinstance(value, float | int) and kind is not bool:
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond float's range
+                number = math.inf
+        elif _is_real_number(value):  # numpy numbers, Fraction, ...
             try:
                 number = float(cast(SupportsFloat, value))
-            except (OverflowError, TypeError, ValueError):  # an int beyond float's range
+            except (OverflowError, TypeError, ValueError):
                 number = math.inf
         else:
             return INVALID, self.problem("type_error", value)
