@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import tempfile
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Annotated, TypedDict
@@ -22,7 +23,9 @@ from tabship.cli._console import console
 from tabship.errors import OptionError
 
 if TYPE_CHECKING:
+    from tabship.data import Schema
     from tabship.runtime import Model
+    from tabship.serve import LogOptions
 
 __all__ = ["default_workers", "register", "serve_command"]
 
@@ -41,6 +44,12 @@ EXAMPLES = """
        -d '{"age": 19, "sex": "female", "bmi": 27.9, "children": 0, "smoker": "yes",
             "region": "southwest"}'
   curl -F file=@new.csv localhost:8000/predict/csv -o scored.csv
+
+  tabship serve models/charges --log sqlite:///logs/charges.db --log-retention 30d
+  tabship serve models/charges --log postgresql://tabship:pw@db:5432/logs --log-exclude name
+  curl -X POST localhost:8000/feedback -H 'Content-Type: application/json' \\
+       -d '[{"id": "<id from /predict>", "actual": 16884.92}]'
+  curl localhost:8000/monitor.json?since=24h
 """
 
 
@@ -82,8 +91,33 @@ def serve_command(
             help="Refuse categories unseen in training (422) instead of warning.",
         ),
     ] = False,
+    log: Annotated[
+        str | None,
+        typer.Option(
+            "--log",
+            envvar="TABSHIP_LOG_URL",
+            help="Log every prediction here: sqlite:///file.db or "
+            "postgresql://user:pass@host:port/db (enables /feedback and /monitor).",
+        ),
+    ] = None,
+    log_retention: Annotated[
+        str | None,
+        typer.Option(help="Delete logged predictions older than this (30d, 12h) [default: keep]."),
+    ] = None,
+    log_exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep this input field out of the log (repeatable); no drift for it."),
+    ] = None,
+    log_optional: Annotated[
+        bool,
+        typer.Option(
+            "--log-optional",
+            help="Start even if the log's database cannot be reached (degraded, see /ready).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve MODEL: an input form at /, JSON and CSV prediction, /docs, /metrics."""
+    """Serve MODEL: an input form at /, JSON and CSV prediction, /docs, /metrics; with
+    --log, every prediction is logged and /feedback, /monitor and /monitor.json answer."""
     for variable in _THREAD_VARIABLES:  # before numpy/scikit-learn start their pools
         os.environ.setdefault(variable, "1")
     n_workers = workers or default_workers()
@@ -92,16 +126,22 @@ def serve_command(
     # (hashes, schema), so a bad path is still one clean error line, at a fraction of the
     # startup time of loading a model nobody here will use.
     loaded = _load_or_fail(model) if n_workers == 1 else _verified(model)
+    log_options = None
+    if log:
+        log_options = _log_options(log, log_retention, log_exclude or [], log_optional)
+        _check_log(log_options, loaded.schema)
     options: AppOptions = {
         "api_key": api_key or None,
         "cors_origins": list(cors or []),
         "max_body_bytes": int(max_body_mb * 1024 * 1024),
         "max_records": max_records,
         "strict_categories": strict_categories,
+        "log": log_options,
     }
     console.print(
         f"Serving [bold]{model}[/bold] ({loaded.task}) on http://{host}:{port} "
         f"with {n_workers} worker{'s' * (n_workers > 1)}; API docs at /docs"
+        + (f"; logging predictions to {_shown(log_options)}" if log_options else "")
     )
     if isinstance(loaded, _Verified):  # several workers
         del loaded  # each worker loads its own copy
@@ -148,10 +188,11 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 
 
 class _Verified:
-    """What the parent of several workers knows of the model: its task, from the schema."""
+    """What the parent of several workers knows of the model: its schema and task."""
 
-    def __init__(self, task: str) -> None:
-        self.task = task
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.task = schema.task
 
 
 def _verified(model: str) -> _Verified:
@@ -161,13 +202,51 @@ def _verified(model: str) -> _Verified:
     from tabship.runtime import PLAN_FILE
 
     has_plan = PLAN_FILE in read_manifest(model).get("files", {})
-    return _Verified(verify(model, audit=not has_plan).task)
+    return _Verified(verify(model, audit=not has_plan))
 
 
 def _check_cors(origins: list[str]) -> None:
     for origin in origins:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise OptionError("--cors", "an origin such as https://example.org or *", origin)
+
+
+def _log_options(url: str, retention: str | None, exclude: list[str], optional: bool) -> LogOptions:
+    seconds = None
+    if retention is not None:
+        from tabship.monitor import parse_duration  # only with --log: SQLAlchemy loads here
+
+        seconds = parse_duration(retention, "--log-retention").total_seconds()
+    return {"url": url, "retention_seconds": seconds, "exclude": exclude, "optional": optional}
+
+
+def _check_log(options: LogOptions, schema: Schema) -> None:
+    """Refuse, in one line before any worker starts, a log URL that cannot be used and
+    an excluded field the model does not have. With ``--log-optional`` a database that
+    cannot be reached is only a warning (a URL that can never work is still refused)."""
+    from tabship.monitor import LogError, open_log, parse_log_url
+
+    names = schema.names
+    for name in options["exclude"]:
+        if name not in names:
+            raise OptionError(
+                "--log-exclude", f"one of the model's fields ({', '.join(names)})", name
+            )
+    parse_log_url(options["url"])
+    try:
+        open_log(options["url"]).close()
+    except LogError as err:
+        if not options["optional"]:
+            raise
+        print(f"Warning: {err} Starting with the log degraded.", file=sys.stderr)
+
+
+def _shown(options: LogOptions) -> str:
+    from rich.markup import escape
+
+    from tabship.monitor import mask_password
+
+    return escape(mask_password(options["url"]))
 
 
 class AppOptions(TypedDict):
@@ -179,6 +258,21 @@ class AppOptions(TypedDict):
     max_body_bytes: int
     max_records: int
     strict_categories: bool
+    log: LogOptions | None
+
+
+def _log_to_env(log: LogOptions | None) -> None:
+    """The log's options for the workers (``app_from_env`` reads them back)."""
+    from tabship.serve import ENV_PREFIX
+
+    if log is None:
+        os.environ.pop("TABSHIP_LOG_URL", None)
+        return
+    os.environ["TABSHIP_LOG_URL"] = log["url"]
+    retention = log["retention_seconds"]
+    os.environ[f"{ENV_PREFIX}LOG_RETENTION"] = "" if retention is None else repr(retention)
+    os.environ[f"{ENV_PREFIX}LOG_EXCLUDE"] = json.dumps(log["exclude"])
+    os.environ[f"{ENV_PREFIX}LOG_OPTIONAL"] = "1" if log["optional"] else ""
 
 
 def _run_one(loaded: Model, host: str, port: int, options: AppOptions) -> None:
@@ -207,6 +301,7 @@ def _run_workers(model: str, host: str, port: int, workers: int, options: AppOpt
         os.environ[f"{ENV_PREFIX}STRICT_CATEGORIES"] = "1" if options["strict_categories"] else ""
         if options["api_key"]:
             os.environ["TABSHIP_API_KEY"] = options["api_key"]
+        _log_to_env(options["log"])
         listener = stack.enter_context(_listening_socket(host, port))
         uvicorn.run(
             "tabship.serve._app:app_from_env",

@@ -27,10 +27,13 @@ class PredictAnswer(TypedDict):
 
     ``probabilities`` is None for a regression model; ``explanations`` is there when it
     was asked for (``explain=True``), one list of ``{"feature", "value",
-    "contribution"}`` per record.
+    "contribution"}`` per record. ``ids`` names each scored record (32 hex digits, in
+    order): the id ``POST /feedback`` takes with the true outcome (an older server may
+    not send it).
     """
 
     predictions: list[Any]  # a float per record (regression) or a class label
+    ids: NotRequired[list[str]]  # one per prediction, in order
     probabilities: list[dict[str, float]] | None
     warnings: list[ErrorItem]
     defaulted: list[list[int | str]]  # [record index, field] pairs

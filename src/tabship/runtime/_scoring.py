@@ -36,11 +36,18 @@ class Scored:
     warnings: list[ErrorItem] = field(default_factory=list)
     defaulted: list[Any] = field(default_factory=list)
     unknown_fields: list[str] = field(default_factory=list)
+    # Ids of the scored records, one per prediction, set by a server that logs them
+    # (``"ids"`` of a /predict answer); None when nothing named them.
+    ids: list[str] | None = None
+    # The validated values of the scored records per feature field (row k = index[k]),
+    # what a prediction log stores as the inputs; not part of the answer.
+    columns: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The body of a ``/predict`` answer."""
         body: dict[str, Any] = {
             "predictions": self.predictions,
+            **({"ids": self.ids} if self.ids is not None else {}),
             "probabilities": self.probabilities,
             "warnings": self.warnings,
             "defaulted": [list(d) if isinstance(d, tuple) else d for d in self.defaulted],
@@ -71,6 +78,7 @@ class Scored:
         return cls(
             index=list(range(len(predictions))) if index is None else index,
             predictions=predictions,
+            ids=list(body["ids"]) if body.get("ids") is not None else None,
             probabilities=body.get("probabilities"),
             explanations=body.get("explanations"),
             errors=list(body.get("errors", [])) if errors is None else errors,
@@ -117,6 +125,7 @@ def score_records(
         warnings=list(checked.warnings),
         defaulted=list(checked.defaulted),
         unknown_fields=list(checked.unknown_fields),
+        columns=checked.columns,
     )
     n = len(checked.valid_index)
     if n == 0:

@@ -3,7 +3,8 @@
 ``create_app(model_path)`` builds the FastAPI app; ``tabship serve MODEL`` runs it under
 uvicorn. See ``create_app`` for the route tree. FastAPI loads with ``create_app``, not
 with this package, so the notebook form can draw with the pages' own plotting code
-without importing a web framework.
+without importing a web framework. ``LogOptions`` configures the prediction log
+(``tabship serve --log``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ from tabship._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from tabship.serve._app import ENV_PREFIX, create_app
+    from tabship.serve._monitoring import LogOptions
 
-__all__ = ["ENV_PREFIX", "create_app"]
+__all__ = ["ENV_PREFIX", "LogOptions", "create_app"]
 
 __getattr__ = lazy_attributes(
-    __name__, {"create_app": "tabship.serve._app", "ENV_PREFIX": "tabship.serve._app"}
+    __name__,
+    {
+        "create_app": "tabship.serve._app",
+        "ENV_PREFIX": "tabship.serve._app",
+        "LogOptions": "tabship.serve._monitoring",
+    },
 )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,9 +20,10 @@ from fastapi_offline import FastAPIOffline
 import tabship
 from tabship.serve._errors import install_error_handlers
 from tabship.serve._limits import BodySizeLimit
-from tabship.serve._metrics import Metrics, MetricsMiddleware
+from tabship.serve._metrics import LogMetrics, Metrics, MetricsMiddleware
+from tabship.serve._monitoring import LogOptions, ServedLog
 from tabship.serve._openapi import install_openapi
-from tabship.serve.routes import api, health
+from tabship.serve.routes import api, health, monitor
 
 if TYPE_CHECKING:
     from tabship.runtime import Model
@@ -40,6 +43,7 @@ def create_app(
     max_body_bytes: int = 10 * MiB,
     max_records: int = 10_000,
     strict_categories: bool = False,
+    log: LogOptions | None = None,
 ) -> FastAPI:
     """Build the app serving one model; the lifespan loads it once, at startup.
 
@@ -53,6 +57,9 @@ def create_app(
         /ready              GET  200 once the model is loaded, 503 before
         /metadata           GET  schema, metrics, versions, load time
         /metrics            GET  Prometheus text
+        /feedback           POST true outcomes of earlier predictions, by id      [key]
+        /monitor            GET  drift and live metrics, a page (with --log)      [key]
+        /monitor.json       GET  the same numbers as JSON                         [key]
         /docs, /openapi.json     the API, described from the model's schema
         /static/...              CSS and JS of the pages, served locally
 
@@ -75,6 +82,9 @@ def create_app(
     strict_categories : bool
         Refuse (422, naming the allowed values) a category unseen in training, instead of
         accepting it with a warning.
+    log : LogOptions, optional
+        Log every prediction to this database (``tabship serve --log URL``); without it
+        ``/feedback`` and the monitor routes answer 404 saying how to turn it on.
     """
     # FastAPIOffline serves Swagger UI's files from the package, not from a CDN: the
     # docs must work on a server with no internet access.
@@ -85,9 +95,10 @@ def create_app(
         title="tabship model API",
         version=tabship.__version__,
         description="Predictions from a model trained and saved by tabship.",
-        lifespan=_lifespan(model_path, strict_categories),
+        lifespan=_lifespan(model_path, strict_categories, log),
     )
     app.state.model = None
+    app.state.served_log = None
     app.state.api_key = api_key or None
     app.state.max_records = max_records
     app.state.load_seconds = None
@@ -96,6 +107,7 @@ def create_app(
     install_openapi(app)
     app.include_router(api.router)
     app.include_router(health.router)
+    app.include_router(monitor.router)
     _include_pages(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     if cors_origins:
@@ -110,7 +122,9 @@ def create_app(
 
 
 def _lifespan(
-    model_path: str | os.PathLike[str] | Model, strict_categories: bool
+    model_path: str | os.PathLike[str] | Model,
+    strict_categories: bool,
+    log: LogOptions | None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -129,10 +143,43 @@ def _lifespan(
         app.state.load_seconds = seconds
         app.state.metrics.load_seconds.set(seconds)
         app.state.model = model
-        yield
+        if log is None:
+            yield
+        else:
+            async with _prediction_log(app, log, model):
+                yield
         app.state.model = None
 
     return lifespan
+
+
+@contextlib.asynccontextmanager
+async def _prediction_log(app: FastAPI, options: LogOptions, model: Model) -> AsyncIterator[None]:
+    """The worker's prediction log for as long as it serves; on shutdown (SIGTERM, after
+    the last request is answered) everything queued is written before the exit."""
+    served = ServedLog.open(options, model)
+    metrics = app.state.metrics.watch_log(model.schema.names)
+    app.state.served_log = served
+    task = asyncio.create_task(_sync_metrics(served, metrics))
+    try:
+        yield
+    finally:
+        task.cancel()
+        app.state.served_log = None
+        served.close()
+        metrics.observe(served.stats())
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+async def _sync_metrics(served: ServedLog, metrics: LogMetrics) -> None:
+    """Copy the writer's counters into this worker's metrics every second, so that
+    ``/metrics`` answered by any worker shows every worker's log."""
+    while True:
+        metrics.observe(served.stats())
+        await asyncio.sleep(1.0)
 
 
 def _one_thread_per_estimator(pipeline: Any) -> None:
@@ -166,7 +213,9 @@ def app_from_env() -> FastAPI:
     With several workers uvicorn starts each one by importing an app, so the options of
     ``tabship serve`` travel as ``TABSHIP_SERVE_MODEL``, ``TABSHIP_SERVE_CORS`` (JSON
     list), ``TABSHIP_SERVE_MAX_BODY_BYTES``, ``TABSHIP_SERVE_MAX_RECORDS`` and the
-    user-facing ``TABSHIP_API_KEY``.
+    user-facing ``TABSHIP_API_KEY`` and ``TABSHIP_LOG_URL`` (with
+    ``TABSHIP_SERVE_LOG_RETENTION`` in seconds, ``TABSHIP_SERVE_LOG_EXCLUDE`` a JSON
+    list and ``TABSHIP_SERVE_LOG_OPTIONAL``).
     """
     env = os.environ
     return create_app(
@@ -176,4 +225,18 @@ def app_from_env() -> FastAPI:
         max_body_bytes=int(env.get(f"{ENV_PREFIX}MAX_BODY_BYTES", 10 * MiB)),
         max_records=int(env.get(f"{ENV_PREFIX}MAX_RECORDS", 10_000)),
         strict_categories=env.get(f"{ENV_PREFIX}STRICT_CATEGORIES") == "1",
+        log=_log_from_env(env),
     )
+
+
+def _log_from_env(env: Mapping[str, str]) -> LogOptions | None:
+    url = env.get("TABSHIP_LOG_URL")
+    if not url:
+        return None
+    retention = env.get(f"{ENV_PREFIX}LOG_RETENTION")
+    return {
+        "url": url,
+        "retention_seconds": float(retention) if retention else None,
+        "exclude": json.loads(env.get(f"{ENV_PREFIX}LOG_EXCLUDE", "[]")),
+        "optional": env.get(f"{ENV_PREFIX}LOG_OPTIONAL") == "1",
+    }

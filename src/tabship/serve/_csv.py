@@ -8,25 +8,33 @@ scored and the columns named by ``tabship.batch``'s table-scoring path, the one 
 files go through too. The whole upload is already in memory (it is bounded by the body
 size limit), so it is parsed up front; scoring and writing then go chunk by chunk,
 streamed, so the first rows of the answer leave while later chunks are still being
-scored.
+scored. Each scored row gets an ``id`` column (empty on a row that failed), the id its
+prediction is logged under and ``POST /feedback`` takes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
 
-from tabship.batch import OutputColumns, every_row, output_columns, score_table
+from tabship.batch import OUTPUT_PREFIX, OutputColumns, every_row, output_columns, score_table
 from tabship.data import Schema, clean_frame
 from tabship.errors import error_item
-from tabship.runtime import Model
+from tabship.runtime import Model, Scored
 from tabship.serve._errors import ProblemError, reject
+from tabship.serve._monitoring import new_ids, per_record_warnings
 
-__all__ = ["CHUNK_ROWS", "parse_csv", "scored_csv"]
+if TYPE_CHECKING:
+    from tabship.serve._monitoring import ServedLog
+
+__all__ = ["CHUNK_ROWS", "ROUTE", "id_column", "parse_csv", "scored_csv"]
+
+ROUTE = "POST /predict/csv"
 
 CHUNK_ROWS = 10_000
 _OTHER_DELIMITERS = (";", "\t", "|", ",")
@@ -57,13 +65,39 @@ def scored_csv(
     model: Model,
     frame: pd.DataFrame,
     on_scored: Callable[[list[Any]], None] | None = None,
+    served_log: ServedLog | None = None,
 ) -> Iterator[str]:
-    """CSV text of ``frame`` with prediction, probability and error columns, by chunk."""
+    """CSV text of ``frame`` with prediction, probability, error and id columns, by
+    chunk; each chunk's scored rows are handed to ``served_log`` when there is one."""
     columns = output_columns(frame.columns)
+    ids_name = id_column(frame.columns)
     for start in range(0, max(len(frame), 1), CHUNK_ROWS):
         chunk = frame.iloc[start : start + CHUNK_ROWS].reset_index(drop=True)
-        out = _score_chunk(model, chunk, columns, on_scored)
+        out = _score_chunk(model, chunk, columns, on_scored, served_log)
+        out[ids_name] = out.pop(_IDS)
         yield out.to_csv(index=False, header=start == 0, lineterminator="\n")
+
+
+def id_column(names: Any) -> str:
+    """``id``, or ``tabship_id`` when the upload has an ``id`` column of its own."""
+    return f"{OUTPUT_PREFIX}id" if "id" in {str(n) for n in names} else "id"
+
+
+_IDS = "\0ids"  # the id column until it is named, so no uploaded column is overwritten
+
+
+class _Keeping:
+    """The model for ``score_table``, keeping the last ``Scored`` (its validated inputs
+    and per-record probabilities are what the log stores)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.classes = model.classes
+        self.scored: Scored | None = None
+
+    def score(self, data: Any, *, strict: bool = True, probability_dicts: bool = True) -> Scored:
+        self.scored = self.model.score(data, strict=strict, probability_dicts=probability_dicts)
+        return self.scored
 
 
 def _score_chunk(
@@ -71,12 +105,56 @@ def _score_chunk(
     chunk: pd.DataFrame,
     columns: OutputColumns,
     on_scored: Callable[[list[Any]], None] | None,
+    served_log: ServedLog | None,
 ) -> pd.DataFrame:
     """Every row of ``chunk`` as uploaded (not cleaned), with the added columns."""
-    scores = score_table(model, clean_frame(chunk, na_values=model.schema.na_values))
+    keeping = _Keeping(model)
+    started = time.perf_counter()
+    scores = score_table(keeping, clean_frame(chunk, na_values=model.schema.na_values))
+    latency_ms = (time.perf_counter() - started) * 1000
     if on_scored is not None and len(chunk):
         on_scored(scores.predictions)
-    return every_row(chunk, scores, columns)
+    ids = new_ids(len(scores.index))
+    out = every_row(chunk, scores, columns)
+    cells = [""] * len(chunk)
+    for position, record_id in zip(scores.index, ids, strict=True):
+        cells[position] = record_id
+    out[_IDS] = cells
+    if served_log is not None and keeping.scored is not None and ids:
+        _log_chunk(served_log, keeping.scored, scores.probabilities, ids, latency_ms)
+    return out
+
+
+def _log_chunk(
+    served_log: ServedLog,
+    scored: Scored,
+    probabilities: dict[str, Any],
+    ids: list[str],
+    latency_ms: float,
+) -> None:
+    """The chunk's scored rows to the log (probability columns as a dict per row); each
+    row's latency is the time its chunk took to validate and predict."""
+    per_row = None
+    if probabilities:
+        table = {label: list(values) for label, values in probabilities.items()}
+        per_row = [{label: float(table[label][i]) for label in table} for i in range(len(ids))]
+    served_log.submit(
+        ROUTE,
+        ids,
+        scored.columns,
+        scored.predictions,
+        per_row,
+        _row_warnings(scored, len(ids)),
+        latency_ms,
+    )
+
+
+def _row_warnings(scored: Scored, n: int) -> list[list[str]]:
+    """Warnings per scored row: the runtime locates them by input row, not scored row."""
+    if not scored.warnings:
+        return []
+    by_input = per_record_warnings(scored.warnings, max(scored.index, default=-1) + 1)
+    return [by_input[i] for i in scored.index[:n]]
 
 
 def _separator(sep: str) -> str:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Literal
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -27,7 +28,10 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "MetricsMiddleware"]
+if TYPE_CHECKING:
+    from tabship.monitor import MonitorReport, WriterStats
+
+__all__ = ["CONTENT_TYPE_LATEST", "LogMetrics", "Metrics", "MetricsMiddleware"]
 
 # Latency buckets around what one-record prediction takes (ms) up to big CSV uploads (s).
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -63,6 +67,14 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="max",
         )
+
+        self.log: LogMetrics | None = None
+
+    def watch_log(self, features: Collection[str]) -> LogMetrics:
+        """Add the prediction log's metrics (a server with ``--log``); ``features`` are
+        the schema's names, the only label values the drift gauge takes."""
+        self.log = LogMetrics(self.registry, features)
+        return self.log
 
     def count_predictions(self, task: str, predictions: Iterable[object]) -> None:
         if task == "regression":
@@ -115,3 +127,111 @@ class MetricsMiddleware:
             labels = (scope.get("method", ""), template, str(status))
             self.metrics.requests.labels(*labels).inc()
             self.metrics.latency.labels(*labels).observe(time.perf_counter() - start)
+
+
+class LogMetrics:
+    """The prediction log's writer (per worker, summed over workers) and the last
+    monitor report's drift and live metrics (the most recent report any worker made).
+
+    The writer keeps plain integers; :meth:`observe` adds what changed since its last
+    call to the Prometheus counters (so that, with several workers, each worker's file
+    holds its own totals and ``/metrics`` sums them). A worker calls it every second and
+    before answering ``/metrics``.
+    """
+
+    def __init__(self, registry: CollectorRegistry, features: Collection[str]) -> None:
+        self.features = frozenset(features)
+        self.queued = _gauge(
+            registry,
+            "log_queue_depth",
+            "Records waiting to be written to the prediction log.",
+            "livesum",
+        )
+        self.written = _counter(
+            registry, "log_rows_written", "Records written to the prediction log."
+        )
+        self.dropped = _counter(
+            registry,
+            "log_rows_dropped",
+            "Records not logged: the queue was full, or the database refused them.",
+        )
+        self.errors = _counter(
+            registry,
+            "log_write_errors",
+            "Failed write attempts to the prediction log (each is retried).",
+        )
+        self.degraded = _gauge(
+            registry,
+            "log_degraded",
+            "1 while writes to the prediction log fail, else 0.",
+            "livemax",
+        )
+        last = "in the last monitor report"
+        self.psi = _gauge(
+            registry,
+            "drift_psi",
+            f"Population stability index of each feature {last}.",
+            "mostrecent",
+            ("feature",),
+        )
+        self.prediction_psi = _gauge(
+            registry,
+            "prediction_drift_psi",
+            f"Population stability index of the prediction {last}.",
+            "mostrecent",
+        )
+        self.live = _gauge(
+            registry,
+            "live_metric",
+            f"Live metrics on the records with feedback {last}.",
+            "mostrecent",
+            ("metric",),
+        )
+        self.feedback = _gauge(
+            registry, "feedback_records", f"Records with feedback {last}'s window.", "mostrecent"
+        )
+        self._seen = (0, 0, 0)
+
+    def observe(self, stats: WriterStats) -> None:
+        """Bring the writer's counters into the metrics."""
+        now = (stats.written, stats.dropped, stats.write_errors)
+        for counter, before, after in zip(
+            (self.written, self.dropped, self.errors), self._seen, now, strict=True
+        ):
+            if after > before:
+                counter.inc(after - before)
+        self._seen = now
+        self.queued.set(stats.queued)
+        self.degraded.set(1 if stats.degraded else 0)
+
+    def observe_report(self, report: MonitorReport) -> None:
+        """Set the drift and live-metric gauges from a report just made. Label values
+        stay bounded: the schema's features, and the metric names tabship.monitor knows."""
+        for name, drift in report["features"].items():
+            if name in self.features:
+                self.psi.labels(name).set(drift["psi"])
+        prediction = report["prediction"]
+        if prediction is not None:
+            self.prediction_psi.set(prediction["psi"])
+        self.feedback.set(report["feedback"]["records"])
+        live: Mapping[str, float] = report["feedback"]["metrics"]
+        for metric, value in live.items():
+            self.live.labels(metric).set(value)
+
+
+GaugeMode = Literal["livesum", "livemax", "mostrecent"]
+
+
+def _gauge(
+    registry: CollectorRegistry,
+    name: str,
+    text: str,
+    mode: GaugeMode,
+    labels: tuple[str, ...] = (),
+) -> Gauge:
+    """``tabship_<name>``; ``mode`` says how several workers' values combine."""
+    return Gauge(f"tabship_{name}", text, labels, registry=registry, multiprocess_mode=mode)
+
+
+def _counter(registry: CollectorRegistry, name: str, text: str) -> Counter:
+    return Counter(f"tabship_{name}", text, registry=registry)

@@ -29,6 +29,12 @@ __all__ = ["ErrorBody", "ErrorItem", "install_openapi", "record_model"]
 
 _REF = "#/components/schemas/{model}"
 PREDICTION_ROUTES = (("/predict", "post"), ("/predict", "get"), ("/predict/csv", "post"))
+KEYED_ROUTES = (
+    *PREDICTION_ROUTES,
+    ("/feedback", "post"),
+    ("/monitor", "get"),
+    ("/monitor.json", "get"),
+)
 
 
 class ErrorItem(BaseModel):
@@ -115,6 +121,13 @@ def response_model(schema: Schema) -> type:
     return create_model(
         "PredictResponse",
         predictions=(list[prediction], Field(description="One per record, in order.")),
+        ids=(
+            list[str],
+            Field(
+                description="The id of each record's prediction, in order (32 hex digits): "
+                "what POST /feedback takes with the true outcome."
+            ),
+        ),
         probabilities=(
             list[dict[str, float]] | None,
             Field(description="Class probabilities per record (classifiers only)."),
@@ -245,7 +258,7 @@ def _explain_parameter() -> dict[str, Any]:
 def _add_bearer(doc: dict[str, Any]) -> None:
     schemes = doc["components"].setdefault("securitySchemes", {})
     schemes["bearer"] = {"type": "http", "scheme": "bearer"}
-    for path, method in PREDICTION_ROUTES:
+    for path, method in KEYED_ROUTES:
         operation = doc["paths"].get(path, {}).get(method)
         if operation is not None:
             operation["security"] = [{"bearer": []}]

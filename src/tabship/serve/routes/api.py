@@ -11,6 +11,7 @@ that a 10,000-record request does not stall ``/health``.
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -30,6 +31,7 @@ from tabship.serve._body import (
     too_many_records,
 )
 from tabship.serve._errors import ProblemError, reject
+from tabship.serve._monitoring import log_scored, new_ids
 from tabship.serve._openapi import ErrorBody
 
 __all__ = ["router"]
@@ -79,7 +81,7 @@ async def predict_json(request: Request) -> JSONResponse:
     records, form = parse_records(await request.body())
     if len(records) > request.app.state.max_records:
         raise too_many_records(len(records), request.app.state.max_records)
-    return await _score(request, records, form, explain)
+    return await _score(request, records, form, explain, "POST /predict")
 
 
 @router.get("/predict", responses=_ERRORS, summary="Predict one record from the query")
@@ -87,7 +89,7 @@ async def predict_query(request: Request) -> JSONResponse:
     """Predict the one record given as query parameters (``?age=19&sex=female``)."""
     record = {k: v for k, v in request.query_params.items() if k != "explain"}
     explain = parse_flag(request.query_params.get("explain"), "explain")
-    return await _score(request, [record], "query", explain)
+    return await _score(request, [record], "query", explain, "GET /predict")
 
 
 @router.post(
@@ -102,9 +104,11 @@ async def predict_query(request: Request) -> JSONResponse:
     openapi_extra=_CSV_REQUEST,
 )
 async def predict_csv(request: Request) -> StreamingResponse:
-    """The uploaded CSV with ``prediction`` (+ ``probability_<class>``) and ``error`` columns.
+    """The uploaded CSV with ``prediction`` (+ ``probability_<class>``), ``error`` and ``id``
+    columns.
 
-    Rows that fail validation are kept, with the reason in ``error`` and no prediction.
+    Rows that fail validation are kept, with the reason in ``error`` and no prediction or
+    id. The ``id`` of a scored row is what ``POST /feedback`` takes with its true outcome.
     Send the file as multipart form data (field ``file``) or as a ``text/csv`` body.
     """
     raw, filename = await _upload(request)
@@ -114,7 +118,12 @@ async def predict_csv(request: Request) -> StreamingResponse:
 
     frame = await run_in_threadpool(parse_csv, raw, model.schema, sep)
     count = request.app.state.metrics.count_predictions
-    chunks = scored_csv(model, frame, lambda predictions: count(model.task, predictions))
+    chunks = scored_csv(
+        model,
+        frame,
+        lambda predictions: count(model.task, predictions),
+        request.app.state.served_log,
+    )
     # The first chunk is scored before answering, so that a failure there is a proper
     # error response rather than a 200 cut short.
     first = await run_in_threadpool(next, chunks)
@@ -127,11 +136,12 @@ async def predict_csv(request: Request) -> StreamingResponse:
 
 
 async def _score(
-    request: Request, records: list[dict[str, Any]], form: Form, explain: bool
+    request: Request, records: list[dict[str, Any]], form: Form, explain: bool, route: str
 ) -> JSONResponse:
     model = request.app.state.model
     # One record goes in as a dict: that is what takes the runtime's compiled fast path.
     data: Any = records[0] if form in ("record", "query") and len(records) == 1 else records
+    started = time.perf_counter()
     try:
         if len(records) <= INLINE_RECORDS and not explain:
             scored = model.score(data, explain=explain)
@@ -139,7 +149,10 @@ async def _score(
             scored = await run_in_threadpool(model.score, data, explain=explain)
     except ValidationError as err:
         raise ProblemError(422, None, relocate(err.errors, form)) from None
+    latency_ms = (time.perf_counter() - started) * 1000
     request.app.state.metrics.count_predictions(model.task, scored.predictions)
+    scored.ids = new_ids(len(scored.predictions))
+    log_scored(request.app.state.served_log, route, scored, latency_ms)
     body = scored.to_json()
     for key in ("warnings", "errors"):
         if body.get(key):

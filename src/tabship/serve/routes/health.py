@@ -21,6 +21,7 @@ from tabship.serve._metrics import CONTENT_TYPE_LATEST
 
 if TYPE_CHECKING:
     from tabship.runtime import Model
+    from tabship.serve._monitoring import ServedLog
 
 __all__ = ["router"]
 
@@ -37,9 +38,19 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", summary="Readiness", responses={503: _NOT_READY})
 async def ready(request: Request) -> dict[str, str]:
-    """``{"status": "ready"}`` once the model is loaded, 503 before."""
+    """``{"status": "ready"}`` once the model is loaded, 503 before. With a prediction
+    log, ``"log": "ok"`` or ``"degraded"`` (writes failing, or the database was not there
+    at start with ``--log-optional``: predictions are answered all the same) and the
+    reason in ``"log_error"``."""
     _loaded_model(request)
-    return {"status": "ready"}
+    served: ServedLog | None = getattr(request.app.state, "served_log", None)
+    if served is None:
+        return {"status": "ready"}
+    state, reason = served.state()
+    answer = {"status": "ready", "log": state}
+    if reason:
+        answer["log_error"] = reason
+    return answer
 
 
 def _loaded_model(request: Request) -> Model:
@@ -74,6 +85,12 @@ async def metadata(request: Request) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
-    """Request counts and latency by route and status, predictions, model load time."""
-    text = request.app.state.metrics.exposition()
+    """Request counts and latency by route and status, predictions, model load time;
+    with a prediction log, its queue, written, dropped rows and write errors, and the
+    drift and live metrics of the last monitor report."""
+    served: ServedLog | None = getattr(request.app.state, "served_log", None)
+    metrics = request.app.state.metrics
+    if served is not None and metrics.log is not None:
+        metrics.log.observe(served.stats())
+    text = metrics.exposition()
     return Response(text, media_type=CONTENT_TYPE_LATEST)

@@ -9,6 +9,7 @@ with the message next to its field and the typed values kept.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.concurrency import run_in_threadpool
 
 from tabship.errors import ValidationError
+from tabship.serve._monitoring import log_scored, new_ids
 from tabship.views import (
     errors_by_field,
     form_fields,
@@ -59,6 +61,7 @@ async def result_page(request: Request) -> HTMLResponse:
     form = await request.form()
     typed, record = record_from_form(form, model.schema)
     context = _page_context(request, model)
+    started = time.perf_counter()
     try:
         scored = await run_in_threadpool(model.score, record, explain=True)
     except ValidationError as error:
@@ -69,8 +72,15 @@ async def result_page(request: Request) -> HTMLResponse:
             has_errors=True,
         )
         return templates.TemplateResponse(request, "form.html", context, status_code=422)
+    latency_ms = (time.perf_counter() - started) * 1000
+    scored.ids = new_ids(len(scored.predictions))
+    log_scored(request.app.state.served_log, "POST /", scored, latency_ms)
     result = result_view(model, scored, typed)
-    context.update(result=result, fields=form_fields(model.schema, result.values))
+    context.update(
+        result=result,
+        record_id=scored.ids[0] if scored.ids else "",
+        fields=form_fields(model.schema, result.values),
+    )
     return templates.TemplateResponse(request, "result.html", context)
 
 
