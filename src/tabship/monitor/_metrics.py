@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -18,7 +19,14 @@ import numpy.typing as npt
 
 from tabship.data import canonical_text
 
-__all__ = ["DailyMetrics", "daily_metrics", "holdout_figures", "live_metrics"]
+__all__ = [
+    "DailyMetrics",
+    "ErrorSums",
+    "daily_metrics",
+    "holdout_figures",
+    "live_metrics",
+    "regression_metrics",
+]
 
 Floats = npt.NDArray[np.float64]
 
@@ -89,25 +97,59 @@ def holdout_figures(metrics: Mapping[str, Any]) -> dict[str, float]:
 # -- regression ---------------------------------------------------------------------------
 
 
-def _regression(y: Floats, pred: Floats) -> dict[str, float]:
-    error = y - pred
+@dataclass(frozen=True, slots=True)
+class ErrorSums:
+    """The sums every regression metric is made of, so that a database can add them up
+    (``SUM(...) GROUP BY day``) instead of handing over every pair."""
+
+    n: int
+    actual: float  # sum of y
+    actual_sq: float  # sum of y^2
+    error_sq: float  # sum of (y - p)^2
+    error_abs: float  # sum of |y - p|
+    zeros: int  # pairs with y == 0 (no MAPE then)
+    relative_abs: float  # sum of |y - p| / |y| over y != 0
+
+    def __add__(self, other: ErrorSums) -> ErrorSums:
+        return ErrorSums(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    @classmethod
+    def of(cls, y: Floats, pred: Floats) -> ErrorSums:
+        error = y - pred
+        nonzero = y != 0
+        return cls(
+            n=len(y),
+            actual=float(y.sum()),
+            actual_sq=float(np.sum(y**2)),
+            error_sq=float(np.sum(error**2)),
+            error_abs=float(np.sum(np.abs(error))),
+            zeros=int(np.sum(~nonzero)),
+            relative_abs=float(np.sum(np.abs(error[nonzero]) / np.abs(y[nonzero]))),
+        )
+
+
+def regression_metrics(sums: ErrorSums) -> dict[str, float]:
+    """r2, rmse, mae (and mape when no true value is zero) from the sums; as
+    scikit-learn, r2 needs two pairs and is 1.0 (perfect) or 0.0 for a constant y."""
+    if sums.n == 0:
+        return {}
     result = {
-        "r2": _r2(y, error),
-        "rmse": float(np.sqrt(np.mean(error**2))),
-        "mae": float(np.mean(np.abs(error))),
+        "rmse": math.sqrt(sums.error_sq / sums.n),
+        "mae": sums.error_abs / sums.n,
     }
-    if not np.any(y == 0):
-        result["mape"] = float(np.mean(np.abs(error) / np.abs(y)))
-    return result
+    if sums.n >= 2:
+        total = max(sums.actual_sq - sums.actual**2 / sums.n, 0.0)
+        if total > 1e-12 * max(sums.actual_sq, 1.0):
+            result["r2"] = 1.0 - sums.error_sq / total
+        else:
+            result["r2"] = 1.0 if sums.error_sq == 0.0 else 0.0
+    if sums.zeros == 0:
+        result["mape"] = sums.relative_abs / sums.n
+    return {name: result[name] for name in ("r2", "rmse", "mae", "mape") if name in result}
 
 
-def _r2(y: Floats, error: Floats) -> float:
-    """1 - SSE/SST; as scikit-learn: 1.0 for a perfect fit of constant y, else 0.0."""
-    total = float(np.sum((y - y.mean()) ** 2))
-    residual = float(np.sum(error**2))
-    if total == 0.0:
-        return 1.0 if residual == 0.0 else 0.0
-    return 1.0 - residual / total
+def _regression(y: Floats, pred: Floats) -> dict[str, float]:
+    return regression_metrics(ErrorSums.of(y, pred))
 
 
 def _floats(values: Sequence[float | str]) -> Floats:

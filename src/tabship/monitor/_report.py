@@ -26,6 +26,7 @@ from tabship.monitor._drift import (
     prediction_drift,
     worst_status,
 )
+from tabship.monitor._live import regression_feedback
 from tabship.monitor._metrics import DailyMetrics, daily_metrics, live_metrics
 from tabship.monitor._queries import since_time, utc_now
 from tabship.monitor._reference import counts_of_rows
@@ -206,8 +207,17 @@ def _feedback(
     last: int | None,
 ) -> FeedbackSection:
     """Live metrics of the window's records that have feedback (a window of the last N
-    records counts feedback on records from the oldest of them on)."""
+    records counts feedback on records from the oldest of them on). Regression sums its
+    errors in the database; classification reads the pairs."""
     window = start if last is not None else since
+    if task == "regression":
+        summed = regression_feedback(log, model, window)
+        return {
+            "records": summed.records,
+            "metrics": summed.metrics,
+            "holdout": dict(holdout or {}),
+            "daily": summed.daily,
+        }
     pairs = log.feedback_pairs(model, window)
     args = (task, pairs.predictions, pairs.actuals)
     return {
