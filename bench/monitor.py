@@ -111,8 +111,9 @@ def fill(url: str, model: Any, rows: int, feedback_share: float, seed: int) -> d
     write_s = time.perf_counter() - started
     assert stats.written == rows, stats
     started = time.perf_counter()
-    for i in range(0, len(ids), 10_000):
-        items = [{"id": a, "actual": b} for a, b in zip(ids[i:i + 10_000], actuals[i:i + 10_000], strict=True)]  # fmt: skip
+    pairs = list(zip(ids, actuals, strict=True))
+    for i in range(0, len(pairs), 10_000):
+        items = [{"id": a, "actual": b} for a, b in pairs[i : i + 10_000]]
         log.add_feedback(items, "regression", model=watched.sha)
     feedback_s = time.perf_counter() - started
     log.close()
