@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -165,4 +167,18 @@ def test_sqlite_log_is_in_wal_mode(tmp_path: Path):
     with log.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    log.close()
+
+
+def test_workers_starting_together_make_the_tables_once(log_url: str):
+    code = "import sys; from tabship.monitor import open_log; open_log(sys.argv[1]).close()"
+    starting = [
+        subprocess.Popen([sys.executable, "-c", code, log_url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for worker in starting:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err.decode()
+    log = open_log(log_url)
+    assert log.count(MODEL) == 0
     log.close()

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from tabship.errors import LogError
 from tabship.monitor import _queries as queries
@@ -117,7 +123,7 @@ class PredictionLog:
         try:
             with self.writing() as conn:
                 metadata.create_all(conn, checkfirst=True)
-        except DBAPIError:  # two workers creating the tables at once: the other one won
+        except (IntegrityError, ProgrammingError):  # two workers made them at once: one won
             with self.writing() as conn:
                 metadata.create_all(conn, checkfirst=True)
 
