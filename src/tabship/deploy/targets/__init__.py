@@ -12,9 +12,10 @@ import hashlib
 import math
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from tabship.deploy.targets._azure import STARTUP_FILE, render_azure_readme, render_startup_sh
 from tabship.deploy.targets._common import (
@@ -171,7 +172,11 @@ def _pack_model(model: Path, dest: Path) -> None:
 
 
 def _spec_for(
-    manifest: dict, model: Path, packed: Path, pins: tuple[tuple[str, str], ...], wheel: str
+    manifest: Mapping[str, Any],
+    model: Path,
+    packed: Path,
+    pins: tuple[tuple[str, str], ...],
+    wheel: str,
 ) -> DeploySpec:
     from tabship import __version__
 
