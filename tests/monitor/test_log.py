@@ -182,3 +182,11 @@ def test_workers_starting_together_make_the_tables_once(log_url: str):
     log = open_log(log_url)
     assert log.count(MODEL) == 0
     log.close()
+
+
+def test_the_log_loads_no_training_table_or_web_library():
+    code = "import sys, tabship.monitor; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())  # fmt: skip
+    assert not {"pandas", "sklearn", "lightgbm", "fastapi", "starlette", "psycopg"} & loaded
+    assert "sqlalchemy" in loaded

@@ -50,3 +50,27 @@ def test_postgresql_stopped_and_restarted_under_writes(
     assert "s3cret" not in caplog.text  # the password stays out of the logs
     assert "writable again" in caplog.text
     log.close()
+
+
+@pytest.mark.integration
+def test_a_log_opened_while_the_database_is_down_is_made_when_it_comes_up(
+    postgres_server: PostgresServer, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.WARNING, logger="tabship.monitor")
+    url = postgres_server.new_database()
+    postgres_server.stop()
+    try:
+        log = open_log(url, connect=False)  # --log-optional: start degraded
+        assert not log.schema_ready
+        writer = LogWriter(log, model=MODEL, flush_seconds=0.05)
+        writer.submit([record() for _ in range(5)])
+        assert not writer.flush(timeout=1.0)
+        assert writer.snapshot().degraded
+    finally:
+        postgres_server.start()
+    assert writer.flush(timeout=60)
+    writer.close()
+    assert log.schema_ready and log.count(MODEL) == 5
+    assert writer.snapshot().written == 5
+    assert sum(r.getMessage().startswith(WARNING) for r in caplog.records) == 1
+    log.close()
