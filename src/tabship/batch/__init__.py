@@ -5,7 +5,9 @@ table-scoring path that ``POST /predict/csv`` shares with them.
 columns it adds (one rule for every surface); ``scored_rows``/``failed_rows`` (batch
 files) and ``every_row`` (the CSV upload) lay the result out. ``score_file`` and
 ``score_files_on_dask`` write their outputs through ``tabship.artifact.atomic_output``,
-so a failed run leaves the previous outputs as they were.
+so a failed run leaves the previous outputs as they were. ``BatchLog`` logs a file's
+scored rows to a prediction log (``tabship predict --log``), under the ids the scored
+file carries.
 
 Only the table-scoring path loads with the package (pandas and numpy): file and Dask
 scoring load on first use, so a server answering a CSV upload never imports them.
@@ -24,6 +26,7 @@ from tabship.batch._table import (
     every_row,
     failed_rows,
     output_columns,
+    record_ids,
     score_chunk,
     score_table,
     scored_rows,
@@ -32,12 +35,15 @@ from tabship.batch._table import (
 if TYPE_CHECKING:
     from tabship.batch._dask import DaskReport, expand_sources, score_files_on_dask
     from tabship.batch._file import BatchReport, errors_path, score_file
+    from tabship.batch._log import BatchLog, LoggedRun, log_records
     from tabship.batch._read import check_columns, read_chunks
 
 __all__ = [
     "OUTPUT_PREFIX",
+    "BatchLog",
     "BatchReport",
     "DaskReport",
+    "LoggedRun",
     "OutputColumns",
     "TableScorer",
     "TableScores",
@@ -46,8 +52,10 @@ __all__ = [
     "every_row",
     "expand_sources",
     "failed_rows",
+    "log_records",
     "output_columns",
     "read_chunks",
+    "record_ids",
     "score_chunk",
     "score_file",
     "score_files_on_dask",
@@ -58,6 +66,9 @@ __all__ = [
 __getattr__ = lazy_attributes(
     __name__,
     {
+        "BatchLog": "tabship.batch._log",
+        "LoggedRun": "tabship.batch._log",
+        "log_records": "tabship.batch._log",
         "BatchReport": "tabship.batch._file",
         "errors_path": "tabship.batch._file",
         "score_file": "tabship.batch._file",

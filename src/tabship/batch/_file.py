@@ -4,7 +4,9 @@ Memory stays bounded by the chunk size whatever the file size, every input colum
 kept, rows that fail validation go to a separate errors file with the reason (the run
 goes on), and the outputs appear only when the whole run succeeded (written under a
 temporary name, renamed at the end) so a failed run never leaves a half-scored file that
-looks complete.
+looks complete. Every scored row gets a record id (the ``id`` column), the one its
+prediction is logged under when the run keeps a prediction log (``log``), as the CSV
+upload of ``tabship serve`` does.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabship.artifact import atomic_output
 from tabship.batch._read import check_columns, read_chunks
 from tabship.batch._table import TableScorer, score_chunk
 from tabship.batch._write import ChunkWriter
 from tabship.errors import DataFileError, OutputError, OutputExistsError
+
+if TYPE_CHECKING:
+    from tabship.batch._log import BatchLog
 
 __all__ = ["BatchReport", "errors_path", "score_file"]
 
@@ -53,12 +59,15 @@ def score_file(
     chunk_size: int = 50_000,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    log: BatchLog | None = None,
 ) -> BatchReport:
     """Score ``source`` (CSV, ``.csv.gz`` or Parquet) into ``output`` chunk by chunk.
 
     Rows that fail validation go to ``errors_path(output)`` (written only when there
     are some), led by their row number and the reason. ``force`` replaces existing
-    outputs; a failed run leaves them as they were.
+    outputs; a failed run leaves them as they were. With ``log``
+    (``BatchLog.open(url, model)``) the scored rows are logged chunk by chunk under their
+    ids (the caller closes it, which writes the last rows).
 
     Raises
     ------
@@ -77,7 +86,7 @@ def score_file(
     ):
         counts = _score_chunks(
             model, source, chunk_size, ChunkWriter(output_temp, output),
-            ChunkWriter(errors_temp, errors_output), progress,
+            ChunkWriter(errors_temp, errors_output), progress, log,
         )  # fmt: skip
         if counts.rows == 0:
             raise DataFileError(source, "it has no rows to score")
@@ -109,15 +118,19 @@ def _score_chunks(
     scored_writer: ChunkWriter,
     errors_writer: ChunkWriter,
     progress: Callable[[int], None] | None,
+    log: BatchLog | None,
 ) -> _Counts:
     schema = getattr(model, "schema", None)
     chunks = read_chunks(source, chunk_size, na_values=getattr(schema, "na_values", ()))
     counts = _Counts()
+    on_scores = None if log is None else log.submit
     with closing(chunks), scored_writer, errors_writer:
         for chunk in chunks:
             if counts.rows == 0:
                 check_columns(schema, chunk.columns, source)
-            good, bad = score_chunk(model, chunk, first_row=counts.rows)
+            good, bad = score_chunk(
+                model, chunk, first_row=counts.rows, ids=True, on_scores=on_scores
+            )
             scored_writer.write(good)
             if not bad.empty:
                 errors_writer.write(bad)

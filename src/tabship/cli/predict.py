@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tabship.cli._console import console, progress_printer
+from tabship.errors import OptionError
+
+if TYPE_CHECKING:
+    from tabship.batch import LoggedRun
 
 __all__ = ["predict_command", "register"]
 
@@ -19,6 +23,9 @@ EXAMPLES = """
   tabship predict http://127.0.0.1:8000 new.csv -o scored.csv
   tabship predict models/charges new.csv -o scored.csv --url http://127.0.0.1:8000
   tabship predict models/income 'data/*.parquet' -o scored/ --dask tcp://scheduler:8786
+  tabship predict models/charges new.csv -o scored.csv --log sqlite:///logs/charges.db
+  tabship predict models/charges new.csv -o scored.csv \\
+      --log postgresql://tabship:pw@db:5432/logs --log-exclude name
 """
 
 
@@ -57,19 +64,39 @@ def predict_command(
             "partition into the folder OUTPUT (needs tabship\\[dask]).",
         ),
     ] = None,
+    log: Annotated[
+        str | None,
+        typer.Option(
+            "--log",
+            help="Log every scored row to this prediction log, under the id in the output: "
+            "sqlite:///file.db or postgresql://user:pass@host:port/db.",
+        ),
+    ] = None,
+    log_exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep this input field out of the log (repeatable); no drift for it."),
+    ] = None,
 ) -> None:
-    """Append prediction (and class probability) columns to every row of DATA."""
+    """Append prediction (and class probability) columns and a record id to every row of
+    DATA; with --log, the scored rows are logged under those ids."""
+    _check_log_options(log, log_exclude or [], url=url, dask=dask)
     if dask:
         _predict_on_dask(model, str(data), output, dask, force=force)
         return
-    from tabship.batch import score_file
+    from contextlib import closing, nullcontext
+
+    from tabship.batch import BatchLog, score_file
 
     scorer = _scorer(url or model, api_key)
     if url:
         from tabship.artifact import load as load_artifact
 
         scorer.schema = load_artifact(model).schema
-    with progress_printer(quiet) as say:
+    batch_log = None
+    if log:
+        _check_excluded(log_exclude or [], scorer.schema.names)
+        batch_log = BatchLog.open(log, scorer, exclude=log_exclude or [], chunk_size=chunk_size)
+    with progress_printer(quiet) as say, closing(batch_log) if batch_log else nullcontext():
         report = score_file(
             scorer,
             data,
@@ -77,6 +104,7 @@ def predict_command(
             chunk_size=chunk_size,
             force=force,
             progress=lambda rows: say(f"scored {rows:,} rows"),
+            log=batch_log,
         )
     console.print(
         f"Scored {report.scored:,} of {report.rows:,} rows in {report.seconds:.1f} s "
@@ -84,6 +112,42 @@ def predict_command(
     )
     if report.errors_output:
         console.print(f"{report.failed:,} rows failed validation -> {report.errors_output}")
+    if batch_log is not None:
+        _report_log(batch_log.close(), batch_log.log.url)
+
+
+def _check_log_options(
+    log: str | None, exclude: list[str], *, url: str | None, dask: str | None
+) -> None:
+    """--log scores a local model in this process; a server (--url) logs with its own
+    --log, and Dask workers do not log."""
+    if log and (url or dask):
+        other = "--url" if url else "--dask"
+        raise OptionError("--log", f"used without {other} (a server logs with its own --log)", log)
+    if exclude and not log:
+        raise OptionError("--log-exclude", "used with --log", exclude[0])
+
+
+def _check_excluded(exclude: list[str], names: list[str]) -> None:
+    for name in exclude:
+        if name not in names:
+            raise OptionError(
+                "--log-exclude", f"one of the model's fields ({', '.join(names)})", name
+            )
+
+
+def _report_log(run: LoggedRun, url: str) -> None:
+    """Say how many rows the log holds; exit 1 when some could not be logged."""
+    from rich.markup import escape
+
+    console.print(f"Logged {run.written:,} rows -> {escape(url)}")
+    if run.dropped or run.written < run.submitted:
+        lost = max(run.dropped, run.submitted - run.written)
+        console.print(
+            f"[red]{lost:,} scored rows could not be logged[/red]"
+            + (f": {escape(run.last_error)}" if run.last_error else "")
+        )
+        raise typer.Exit(1)
 
 
 def _predict_on_dask(model: str, data: str, output: Path, scheduler: str, *, force: bool) -> None:
