@@ -114,7 +114,7 @@ def _score_chunk(
     latency_ms = (time.perf_counter() - started) * 1000
     if on_scored is not None and len(chunk):
         on_scored(scores.predictions)
-    ids = new_ids(len(scores.index))
+    ids = new_ids(served_log, len(scores.index))
     out = every_row(chunk, scores, columns)
     cells = [""] * len(chunk)
     for position, record_id in zip(scores.index, ids, strict=True):

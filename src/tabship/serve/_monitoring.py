@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
@@ -50,8 +50,11 @@ class LogOptions(TypedDict):
     optional: bool
 
 
-def new_ids(n: int) -> list[str]:
-    """``n`` new record ids (uuid4 hex: unique across workers and machines)."""
+def new_ids(served: ServedLog | None, n: int) -> list[str]:
+    """``n`` new record ids, 32 hex digits unique across workers and machines: the log's
+    own (time-ordered, so its index grows at the end) when there is a log, else uuid4."""
+    if served is not None:
+        return [served.new_id() for _ in range(n)]
     return [uuid.uuid4().hex for _ in range(n)]
 
 
@@ -91,13 +94,14 @@ class ServedLog:
     log: PredictionLog
     writer: LogWriter
     watched: MonitoredModel
+    new_id: Callable[[], str]  # tabship.monitor.new_record_id
     start_error: str | None = None  # --log-optional and the database was not there
 
     @classmethod
     def open(cls, options: LogOptions, model: Model) -> ServedLog:
         """Open the log and start the writer; LogError when the log cannot be used
         (with ``optional``: only for a URL that can never work)."""
-        from tabship.monitor import LogError, LogWriter, MonitoredModel, open_log
+        from tabship.monitor import LogError, LogWriter, MonitoredModel, new_record_id, open_log
 
         watched = MonitoredModel.from_model(model)
         start_error = None
@@ -117,7 +121,7 @@ class ServedLog:
             exclude=frozenset(options["exclude"]),
             retention=None if retention is None else timedelta(seconds=retention),
         )
-        return cls(log, writer, watched, start_error)
+        return cls(log, writer, watched, new_record_id, start_error)
 
     def submit(
         self,

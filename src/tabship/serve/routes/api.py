@@ -151,7 +151,7 @@ async def _score(
         raise ProblemError(422, None, relocate(err.errors, form)) from None
     latency_ms = (time.perf_counter() - started) * 1000
     request.app.state.metrics.count_predictions(model.task, scored.predictions)
-    scored.ids = new_ids(len(scored.predictions))
+    scored.ids = new_ids(request.app.state.served_log, len(scored.predictions))
     log_scored(request.app.state.served_log, route, scored, latency_ms)
     body = scored.to_json()
     for key in ("warnings", "errors"):

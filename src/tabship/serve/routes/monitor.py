@@ -219,18 +219,8 @@ async def _report(request: Request) -> MonitorReport:
     watched = served.watched
 
     def build() -> MonitorReport:
-        from tabship.monitor import build_report
-
         served.flush(FLUSH_BEFORE_FEEDBACK_S)
-        return build_report(
-            served.log,
-            model=watched.sha,
-            references=watched.references,
-            holdout_metrics=watched.holdout,
-            task=watched.task,
-            classes=watched.classes,
-            **window,
-        )
+        return watched.report(served.log, **window)
 
     report = await run_in_threadpool(build)
     log_metrics = request.app.state.metrics.log

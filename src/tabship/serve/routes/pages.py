@@ -73,7 +73,7 @@ async def result_page(request: Request) -> HTMLResponse:
         )
         return templates.TemplateResponse(request, "form.html", context, status_code=422)
     latency_ms = (time.perf_counter() - started) * 1000
-    scored.ids = new_ids(len(scored.predictions))
+    scored.ids = new_ids(request.app.state.served_log, len(scored.predictions))
     log_scored(request.app.state.served_log, "POST /", scored, latency_ms)
     result = result_view(model, scored, typed)
     context.update(
