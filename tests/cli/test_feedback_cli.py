@@ -12,7 +12,7 @@ from tabship.artifact import load
 from tabship.monitor import model_hash, open_log
 from tabship.monitor._record import prepare_batch
 from tests._cli import error_lines, run_tabship
-from tests.monitor.conftest import record
+from tests.monitor._records import record
 
 pytestmark = pytest.mark.integration
 

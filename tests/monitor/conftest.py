@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tabship.monitor import LogRecord, PredictionLog, new_record_id, open_log
+from tabship.monitor import PredictionLog, open_log
 from tests._postgres import postgres_server  # noqa: F401  (the session fixture)
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
@@ -27,24 +26,3 @@ def log(log_url: str) -> Iterator[PredictionLog]:
     opened = open_log(log_url)
     yield opened
     opened.close()
-
-
-def record(
-    inputs: dict[str, object] | None = None,
-    prediction: float | str | None = 1.5,
-    *,
-    ts: datetime | None = None,
-    probabilities: dict[str, float] | None = None,
-    latency_ms: float = 2.0,
-) -> LogRecord:
-    """A logged record with sensible defaults."""
-    return LogRecord(
-        id=new_record_id(),
-        ts=ts or datetime.now(UTC),
-        route="/predict",
-        inputs={"age": 40, "smoker": "no"} if inputs is None else inputs,
-        prediction=prediction,
-        probabilities=probabilities,
-        warnings=[],
-        latency_ms=latency_ms,
-    )

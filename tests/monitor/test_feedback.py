@@ -9,7 +9,7 @@ import pytest
 
 from tabship.monitor import PredictionLog
 from tabship.monitor._record import prepare_batch
-from tests.monitor.conftest import record
+from tests.monitor._records import record
 
 MODEL = "f" * 64
 START = datetime.now(UTC) - timedelta(hours=2)

@@ -16,7 +16,7 @@ from tabship.errors import LogError
 from tabship.monitor import PREDICTION, SCHEMA_VERSION, PredictionLog, model_hash, open_log
 from tabship.monitor._record import prepare_batch
 from tabship.monitor._tables import meta
-from tests.monitor.conftest import record
+from tests.monitor._records import record
 
 MODEL = "a" * 64
 OTHER = "b" * 64

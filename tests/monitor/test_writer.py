@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tabship.monitor import LogWriter, PredictionLog, open_log
 from tabship.monitor._record import prepare_batch
-from tests.monitor.conftest import record
+from tests.monitor._records import record
 from tests.monitor.test_log import REFERENCE
 
 MODEL = "c" * 64

@@ -8,7 +8,7 @@ import pytest
 
 from tabship.monitor import LogWriter, open_log
 from tests._postgres import PostgresServer
-from tests.monitor.conftest import record
+from tests.monitor._records import record
 
 MODEL = "e" * 64
 WARNING = "Cannot write to the prediction log"
