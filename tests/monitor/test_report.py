@@ -113,3 +113,71 @@ def test_an_excluded_field_has_no_drift(log, model, watched, insurance):
 def test_bad_windows_and_thresholds_are_refused(log, watched, options, message):
     with pytest.raises(ValueError, match=message):
         report(log, watched, **options)
+
+
+def test_regression_metrics_per_day_equal_sklearn_on_each_day(log, model, watched, insurance):
+    rows = insurance.sample(240, random_state=9)
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start -= timedelta(days=3)
+    ids = log_predictions(log, model, rows, ts=start, spread=timedelta(hours=71))
+    log.add_feedback(
+        [{"id": i, "actual": float(a)} for i, a in zip(ids, rows["charges"], strict=True)],
+        task="regression",
+    )
+    daily = report(log, watched, since=timedelta(days=5))["feedback"]["daily"]
+    assert [d["records"] for d in daily] == [81, 81, 78]
+    pred = model.predict(rows[model.schema.names])
+    y = rows["charges"].to_numpy()
+    for i, day in enumerate(daily):
+        part = slice(
+            sum(d["records"] for d in daily[:i]), sum(d["records"] for d in daily[: i + 1])
+        )
+        assert day["day"] == (start + timedelta(days=i)).date().isoformat()
+        assert day["metrics"]["r2"] == pytest.approx(skm.r2_score(y[part], pred[part]), rel=1e-9)
+        assert day["metrics"]["mae"] == pytest.approx(skm.mean_absolute_error(y[part], pred[part]))
+
+
+def test_classification_feedback_metrics_equal_sklearn(log):
+    """A binary model's labels and probabilities, logged and given their outcomes."""
+    from tabship.monitor import LogRecord, LogWriter, new_record_id
+
+    rng = np.random.default_rng(11)
+    classes = ["no", "yes"]
+    truth = rng.choice(classes, 200, p=[0.6, 0.4])
+    p_yes = np.clip(np.where(truth == "yes", 0.7, 0.3) + rng.normal(0, 0.25, 200), 0.01, 0.99)
+    predicted = np.where(p_yes >= 0.5, "yes", "no")
+    records = [
+        LogRecord(new_record_id(), datetime.now(UTC), "/predict", {"x": float(p)}, label,
+                  {"no": 1 - float(p), "yes": float(p)})
+        for p, label in zip(p_yes, predicted, strict=True)
+    ]  # fmt: skip
+    writer = LogWriter(log, model="c" * 64)
+    writer.submit(records)
+    writer.close()
+    feedback = [{"id": r.id, "actual": t} for r, t in zip(records, truth, strict=True)]
+    assert log.add_feedback(feedback, task="binary", classes=classes).stored == 200
+    found = build_report(
+        log, model="c" * 64, references={"features": {}}, task="binary", classes=classes
+    )["feedback"]
+    assert found["records"] == 200
+    assert found["metrics"]["accuracy"] == pytest.approx(skm.accuracy_score(truth, predicted))
+    assert found["metrics"]["roc_auc"] == pytest.approx(skm.roc_auc_score(truth == "yes", p_yes))
+    proba = np.column_stack([1 - p_yes, p_yes])
+    assert found["metrics"]["log_loss"] == pytest.approx(skm.log_loss(truth, proba, labels=classes))
+    assert found["metrics"]["f1_macro"] == pytest.approx(
+        skm.f1_score(truth, predicted, average="macro")
+    )
+
+
+def test_a_version_1_model_gives_an_approximate_report(log, model, insurance):
+    from pathlib import Path
+
+    summary = json.loads(
+        (Path(__file__).parents[1] / "data" / "fixtures" / "summary_v1_insurance.json").read_text()
+    )
+    old = MonitoredModel.from_parts(model.manifest, summary, model.metrics, "regression", None)
+    log_predictions(log, model, shifted(insurance.head(300)))
+    found = old.report(log, since=timedelta(hours=1))
+    assert found["approximate"] is True and found["prediction"]["approximate"] is True
+    assert found["features"]["age"]["status"] == "alert"
+    assert found["features"]["region"]["status"] == "ok"
