@@ -74,3 +74,19 @@ def test_a_log_opened_while_the_database_is_down_is_made_when_it_comes_up(
     assert writer.snapshot().written == 5
     assert sum(r.getMessage().startswith(WARNING) for r in caplog.records) == 1
     log.close()
+
+
+@pytest.mark.integration
+def test_a_row_the_database_refuses_costs_only_itself(postgres_server: PostgresServer):
+    log = open_log(postgres_server.new_database())
+    good = [record(prediction="yes") for _ in range(6)]
+    bad = record(prediction="n\x00o")  # PostgreSQL text cannot hold a NUL character
+    with LogWriter(log, model=MODEL, flush_seconds=3600) as writer:
+        writer.submit([*good[:3], bad, *good[3:]])
+        assert writer.flush(timeout=30)
+        stats = writer.snapshot()
+    assert (stats.written, stats.dropped, stats.queued, stats.degraded) == (6, 1, 0, False)
+    assert stats.write_errors == 2  # the batch, then the bad row alone
+    assert "NUL" in (stats.last_error or "")
+    assert {r.id for r in log.recent_rows(MODEL, 10)} == {r.id for r in good}
+    log.close()

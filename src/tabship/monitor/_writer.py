@@ -204,12 +204,21 @@ class LogWriter:
         return self._stopping or self._flush_waiters > 0
 
     def _write(self, records: list[LogRecord]) -> None:
+        """Write a batch; if the database refuses it (not an outage: a value it will never
+        take), write its rows one by one, so that only the bad ones are lost."""
+        if self._write_batch(records, split=len(records) > 1):
+            for record in records:
+                self._write_batch([record], split=False)
+
+    def _write_batch(self, records: list[LogRecord], *, split: bool) -> bool:
+        """Write ``records`` in one transaction, retrying while the database is down.
+        True when it was refused and ``split`` asks for another try, row by row."""
         try:
             batch = prepare_batch(self.model, records, self.reference, self.exclude)
         except Exception as err:  # a bug or a value we cannot store: lose this batch only
-            _log.error("Cannot prepare %d rows for the prediction log: %s", len(records), err)
+            _log.error("Dropped %d rows the prediction log cannot hold: %s", len(records), err)
             self._settle(len(records), written=False, error=str(err))
-            return
+            return False
         pause = RETRY_FIRST_S
         while True:
             try:
@@ -217,27 +226,37 @@ class LogWriter:
                     self.log.ensure_schema()
                 self.log.append(self.model, batch)
             except Exception as err:
-                if not self._retry(err, len(records), pause):
-                    return
-                pause = min(pause * 2, RETRY_MAX_S)
-                continue
+                message = self._count_error(err)
+                if _transient(err) and self._wait_for_retry(message, len(records), pause):
+                    pause = min(pause * 2, RETRY_MAX_S)
+                    continue
+                if not _transient(err):
+                    if split:
+                        return True
+                    _log.error(
+                        "Dropped %d rows the prediction log %s refused: %s",
+                        len(records),
+                        self.log.url,
+                        message,
+                    )
+                self._settle(len(records), written=False, error=message)
+                return False
             self._settle(len(records), written=True)
-            return
+            return False
 
-    def _retry(self, err: Exception, n: int, pause: float) -> bool:
-        """Count a failed write; True when it is worth trying again (after a pause)."""
+    def _count_error(self, err: Exception) -> str:
         message = describe_error(err, self.log.target)
         with self._cond:
             self._write_errors += 1
             self._last_error = message
+        return message
+
+    def _wait_for_retry(self, message: str, n: int, pause: float) -> bool:
+        """During an outage: warn once, pause, and say whether to try again (False once a
+        closing writer's deadline has passed: the rows are then dropped)."""
+        with self._cond:
             first = not self._degraded
             self._degraded = True
-        if not _transient(err):
-            _log.error(
-                "Dropped %d rows the prediction log %s refused: %s", n, self.log.url, message
-            )
-            self._settle(n, written=False, error=message)
-            return False
         if first:
             _log.warning(
                 "Cannot write to the prediction log %s: %s. Predictions are still answered; "
@@ -248,7 +267,6 @@ class LogWriter:
             )
         if self._stopping and time.monotonic() >= self._give_up_at:
             _log.error("Dropped %d rows: the prediction log %s is still down.", n, self.log.url)
-            self._settle(n, written=False, error=message)
             return False
         if self._stop.is_set():  # closing: keep trying until the deadline, without spinning
             time.sleep(min(pause, max(self._give_up_at - time.monotonic(), 0.0)))
@@ -258,7 +276,7 @@ class LogWriter:
 
     def _settle(self, n: int, *, written: bool, error: str | None = None) -> None:
         with self._cond:
-            self._in_flight = 0
+            self._in_flight = max(self._in_flight - n, 0)
             self._settled += n
             if written:
                 self._written += n
