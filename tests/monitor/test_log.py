@@ -16,6 +16,7 @@ from tabship.errors import LogError
 from tabship.monitor import PREDICTION, SCHEMA_VERSION, PredictionLog, model_hash, open_log
 from tabship.monitor._record import prepare_batch
 from tabship.monitor._tables import meta
+from tests._postgres import PASSWORD, USER, PostgresServer
 from tests.monitor._records import record
 
 MODEL = "a" * 64
@@ -190,3 +191,20 @@ def test_the_log_loads_no_training_table_or_web_library():
                                 check=True).stdout.split())  # fmt: skip
     assert not {"pandas", "sklearn", "lightgbm", "fastapi", "starlette", "psycopg"} & loaded
     assert "sqlalchemy" in loaded
+
+
+@pytest.mark.integration
+def test_a_read_only_user_can_open_and_read_a_log(postgres_server: PostgresServer):
+    import psycopg
+
+    url = postgres_server.new_database()
+    log = open_log(url)
+    log.append(MODEL, prepare_batch(MODEL, [record(), record()], REFERENCE))
+    log.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE reader LOGIN PASSWORD 'reader-pw'")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    reader = open_log(url.replace(f"{USER}:{PASSWORD}", "reader:reader-pw"))
+    assert reader.count(MODEL) == 2
+    assert reader.window_counts(MODEL)["smoker"] == {0: 2}
+    reader.close()

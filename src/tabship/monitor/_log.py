@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -101,8 +101,10 @@ class PredictionLog:
     def ensure_schema(self) -> None:
         """Create missing tables, record the schema version, refuse another version."""
         try:
-            self._create_tables()
-            found = self._schema_version()
+            found = self._read_version()
+            if found is None:  # a new log (read-only users never get here)
+                self._create_tables()
+                found = self._schema_version()
         except SQLAlchemyError as err:
             raise LogError(
                 self.url,
@@ -118,6 +120,15 @@ class PredictionLog:
                 hint="Use a new log (another file or database), or the tabship that wrote it.",
             )
         self.schema_ready = True
+
+    def _read_version(self) -> str | None:
+        """The recorded schema version; None while a table or the version is missing."""
+        with self.engine.connect() as conn:
+            present = inspect(conn)
+            if not all(present.has_table(table.name) for table in metadata.sorted_tables):
+                return None
+            found = conn.scalar(select(meta.c.value).where(meta.c.key == "schema_version"))
+        return None if found is None else str(found)
 
     def _create_tables(self) -> None:
         try:
