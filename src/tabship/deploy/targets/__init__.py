@@ -47,6 +47,7 @@ from tabship.deploy.targets._kubernetes import (
     render_kustomization,
     render_service,
 )
+from tabship.deploy.targets._log import COMPOSE_FILE, deployed_log_url, log_pins, render_compose
 from tabship.errors import OptionError, OutputError, OutputExistsError
 
 __all__ = [
@@ -87,20 +88,34 @@ _MEMORY_STEP_MIB = 64
 
 
 def render_files(target: str, spec: DeploySpec) -> dict[str, str]:
-    """Every text file of ``target``'s folder for ``spec``, by name (pure)."""
+    """Every text file of ``target``'s folder for ``spec``, by name (pure); with a log,
+    docker also gets a ``compose.yaml`` running PostgreSQL beside the app."""
     files = {name: render(spec) for name, render in _renderers(target).items()}
+    if target == "docker" and spec.log_url:
+        files[COMPOSE_FILE] = render_compose(spec)
     return {"requirements.txt": render_requirements(spec), **files}
 
 
 def write_deployment(
-    model: str | Path, target: str, output: str | Path, *, force: bool = False
+    model: str | Path,
+    target: str,
+    output: str | Path,
+    *,
+    force: bool = False,
+    log_url: str | None = None,
 ) -> Path:
     """Write a self-contained deployment folder for ``model`` on ``target``; return it.
+
+    With ``log_url`` the server logs its predictions there (``TABSHIP_LOG_URL``, set
+    where the target sets variables; the password is never written to the folder) and
+    the requirements add SQLAlchemy and, for PostgreSQL, its driver.
 
     Raises
     ------
     OptionError
-        ``target`` is not one of ``TARGETS``.
+        ``target`` is not one of ``TARGETS``, or ``log_url`` does not suit it.
+    LogError
+        ``log_url`` is not a log URL.
     ArtifactError
         ``model`` is not an intact tabship model.
     OutputExistsError, OutputError
@@ -110,6 +125,7 @@ def write_deployment(
     from tabship.artifact import atomic_output, load
 
     _renderers(target)
+    shown_log_url = None if log_url is None else deployed_log_url(log_url, target)
     destination = Path(output)
     _check_destination(destination, force)
     artifact = load(model)
@@ -117,10 +133,12 @@ def write_deployment(
     with atomic_output(destination, kind="folder", replace=True) as staging:
         planned = _has_scoring_plan(artifact.extra_files)
         pins = serving_pins(artifact.manifest, artifact.pipeline, planned=planned)
+        pins += log_pins(shown_log_url) if shown_log_url else ()
         wheel = build_wheel(staging / WHEEL_DIR, pins)
         _pack_model(Path(model), staging / MODEL_FILE)
         spec = _spec_for(artifact.manifest, Path(model), staging / MODEL_FILE, pins, wheel)
         spec = _sized(spec, staging / MODEL_FILE) if target == "kubernetes" else spec
+        spec = replace(spec, log_url=shown_log_url)
         _write_texts(staging, render_files(target, spec))
         _make_readable(staging)
     return destination

@@ -11,6 +11,7 @@ from tabship.deploy.targets._common import (
     serve_command,
 )
 from tabship.deploy.targets._docker import render_docker_section
+from tabship.deploy.targets._log import render_log_section
 
 __all__ = ["render_azure_readme", "render_startup_sh", "startup_command"]
 
@@ -66,4 +67,5 @@ az containerapp up --name "$APP" --resource-group "$RESOURCE_GROUP" --location "
 
 """
         + render_docker_section(spec)
+        + render_log_section(spec, "azure")
     )

@@ -73,6 +73,8 @@ class DeploySpec:
     memory_limit_mib: int = 1024
     measured_rss_mib: int = 0
     image: str = "tabship-model:latest"
+    # The prediction log's URL as the folder shows it (password left out), or None.
+    log_url: str | None = None
 
     @property
     def python_minor(self) -> str:

@@ -13,6 +13,7 @@ from tabship.deploy.targets._common import (
     render_readme_common,
     serve_command,
 )
+from tabship.deploy.targets._log import render_log_section
 
 __all__ = ["APP_UID", "render_docker_readme", "render_dockerfile", "render_dockerignore"]
 
@@ -119,4 +120,9 @@ Retraining with this tabship version usually adds the plan and a much smaller im
 
 
 def render_docker_readme(spec: DeploySpec) -> str:
-    return render_readme_common(spec) + "\n" + render_docker_section(spec)
+    return (
+        render_readme_common(spec)
+        + "\n"
+        + render_docker_section(spec)
+        + render_log_section(spec, "docker")
+    )

@@ -10,6 +10,7 @@ from tabship.deploy.targets._common import (
     render_readme_common,
     serve_command,
 )
+from tabship.deploy.targets._log import LOG_ENV, render_log_section
 
 __all__ = ["procfile_command", "render_app_json", "render_heroku_readme", "render_procfile"]
 
@@ -34,10 +35,21 @@ def render_app_json(spec: DeploySpec) -> str:
         "name": spec.name,
         "description": header(spec, comment="").strip(),
         "buildpacks": [{"url": "heroku/python"}],
-        "env": {"WEB_CONCURRENCY": {"description": "Server worker processes", "value": "2"}},
+        "env": {
+            "WEB_CONCURRENCY": {"description": "Server worker processes", "value": "2"},
+            **_log_env(spec),
+        },
         "formation": {"web": {"quantity": 1, "size": "basic"}},
     }
     return json.dumps(app, indent=2) + "\n"
+
+
+def _log_env(spec: DeploySpec) -> dict[str, dict[str, object]]:
+    """The log URL is asked for at setup, never given a value here (it holds a password)."""
+    if not spec.log_url:
+        return {}
+    what = "Prediction log: postgresql://user:password@host:port/db (heroku config:set)"
+    return {LOG_ENV: {"description": what, "required": True}}
 
 
 def render_heroku_readme(spec: DeploySpec) -> str:
@@ -57,4 +69,5 @@ Heroku installs `requirements.txt` on Python {spec.python_minor} (`.python-versi
 starts the `web` process of the `Procfile` on the port it gives in `$PORT`. Set the worker
 processes with `heroku config:set WEB_CONCURRENCY=3`; add dynos with `heroku ps:scale web=2`.
 """
+        + render_log_section(spec, "heroku")
     )

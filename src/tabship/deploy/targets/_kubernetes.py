@@ -11,6 +11,7 @@ import json
 
 from tabship.deploy.targets._common import CONTAINER_PORT, DeploySpec, header, render_readme_common
 from tabship.deploy.targets._docker import APP_UID, render_docker_section
+from tabship.deploy.targets._log import k8s_log_env, render_log_section
 
 __all__ = [
     "render_deployment",
@@ -63,7 +64,7 @@ spec:
               value: "{CONTAINER_PORT}"
             - name: WEB_CONCURRENCY
               value: "1"
-          resources:
+{k8s_log_env(spec)}          resources:
             # Measured: one worker peaked at {spec.measured_rss_mib} MiB after loading the
             # model and predicting; request ~1.5x, limit 2x.
             requests:
@@ -198,4 +199,5 @@ kubectl port-forward service/{spec.name} 8000:80   # then: curl localhost:8000/h
   with {MIN_REPLICAS} to {MAX_REPLICAS} replicas (it needs the metrics-server). Predictions
   are stateless, so any pod can answer any request and pods can be added or removed freely.
 """
+        + render_log_section(spec, "kubernetes")
     )
