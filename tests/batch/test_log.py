@@ -49,6 +49,7 @@ def logged(url: str, model) -> dict[str, object]:
         log.close()
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_every_scored_row_is_logged_once_under_its_output_id(
     adult_model, adult_file, log_url, tmp_path
 ):
@@ -72,6 +73,7 @@ def test_every_scored_row_is_logged_once_under_its_output_id(
     assert first.latency_ms > 0
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_the_cli_logs_what_it_scores_and_says_so(adult_model, adult_file, tmp_path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
     out = tmp_path / "scored.csv"
@@ -88,6 +90,7 @@ def test_the_cli_logs_what_it_scores_and_says_so(adult_model, adult_file, tmp_pa
     assert all("sex" not in row.inputs for row in rows.values())
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_without_a_log_the_output_still_has_an_id_per_row(adult_model, adult_file, tmp_path):
     """The same columns with or without --log, as the CSV upload of a server."""
     out = tmp_path / "scored.csv"
@@ -96,6 +99,7 @@ def test_without_a_log_the_output_still_has_an_id_per_row(adult_model, adult_fil
     assert ids.is_unique and ids.str.fullmatch(r"[0-9a-f]{32}").all()
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_an_input_id_column_is_kept_and_the_record_id_is_prefixed(adult_model, tmp_path):
     frame = read_table(dataset_path("adult.csv")).head(20)
     frame.insert(0, "id", range(100, 120))
@@ -115,6 +119,7 @@ def test_an_input_id_column_is_kept_and_the_record_id_is_prefixed(adult_model, t
         ("postgresql://u:secret@127.0.0.1:9/db", "Cannot use the prediction log"),
     ],
 )
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_a_log_that_cannot_be_used_is_one_line_and_nothing_is_written(
     adult_model, adult_file, tmp_path, log, said
 ):
@@ -129,6 +134,7 @@ def test_a_log_that_cannot_be_used_is_one_line_and_nothing_is_written(
     assert not out.exists() and not list(tmp_path.glob(".scored*"))
 
 
+@pytest.mark.slow  # adult_model trains for 6 s
 def test_log_options_that_cannot_work_are_refused(adult_model, adult_file, tmp_path):
     out = str(tmp_path / "scored.csv")
     url = f"sqlite:///{tmp_path / 'log.db'}"

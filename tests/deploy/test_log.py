@@ -146,6 +146,7 @@ def test_docker_takes_a_sqlite_file_at_an_absolute_path_only():
         deployed_log_url("mysql://u:p@h/db", "docker")
 
 
+@pytest.mark.slow  # charges_model trains for 5 s
 def test_the_written_folder_needs_the_driver_and_holds_no_password(charges_model, tmp_path):
     out = write_deployment(charges_model, "docker", tmp_path / "docker", log_url=URL)
     names = {p.name for p in out.iterdir()}
@@ -161,6 +162,7 @@ def test_the_written_folder_needs_the_driver_and_holds_no_password(charges_model
             assert PASSWORD not in path.read_text(encoding="utf-8"), path
 
 
+@pytest.mark.slow  # charges_model trains for 5 s
 def test_the_cli_refuses_a_bad_log_url_in_one_line_before_writing(charges_model, tmp_path):
     out = tmp_path / "k8s"
     result = run_tabship(

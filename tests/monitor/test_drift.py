@@ -75,6 +75,7 @@ def test_feature_drift_counts_missing_values_apart():
     assert bin_labels({**ref, "edges": [1.0, 2.5]}) == ["< 1", "1 – 2.5", "≥ 2.5"]
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_shifted_ages_and_all_smokers_alert_on_age_and_smoker_not_region(log, model, insurance):
     sample = insurance.sample(600, random_state=1)
     log_predictions(log, model, shifted(sample), spread=timedelta(minutes=50))
@@ -90,6 +91,7 @@ def test_shifted_ages_and_all_smokers_alert_on_age_and_smoker_not_region(log, mo
         assert report["prediction"] is not None and report["prediction"]["status"] == "alert"
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_an_unshifted_sample_of_the_training_data_is_ok_everywhere(log, model, insurance):
     sample = insurance.sample(600, random_state=2)
     log_predictions(log, model, sample)

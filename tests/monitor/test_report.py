@@ -39,6 +39,7 @@ def report(log, watched: MonitoredModel, **options):
     return watched.report(log, **options)
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_the_document_has_the_issue_shape(log, model, watched, insurance):
     log_predictions(log, model, insurance.head(50))
     found = report(log, watched, since=timedelta(days=7), warn=0.2, alert=0.5)
@@ -61,6 +62,7 @@ def test_the_document_has_the_issue_shape(log, model, watched, insurance):
     )
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_feedback_metrics_equal_sklearn_on_the_same_pairs(log, model, watched, insurance):
     rows = insurance.sample(200, random_state=3)
     ids = log_predictions(log, model, rows, spread=timedelta(minutes=10))
@@ -79,6 +81,7 @@ def test_feedback_metrics_equal_sklearn_on_the_same_pairs(log, model, watched, i
     assert report(log, watched, last=50)["feedback"]["records"] == 50
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_windows_keep_old_records_and_other_models_out(log, model, watched, insurance):
     old = datetime.now(UTC) - timedelta(days=10)
     log_predictions(log, model, shifted(insurance.head(300)), ts=old)
@@ -94,6 +97,7 @@ def test_windows_keep_old_records_and_other_models_out(log, model, watched, insu
     assert stranger["features"]["age"]["records"] == 0
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_an_excluded_field_has_no_drift(log, model, watched, insurance):
     log_predictions(log, model, insurance.head(100), exclude=frozenset({"sex"}))
     for window in ({"since": timedelta(hours=2)}, {"last": 100}):
@@ -110,11 +114,13 @@ def test_an_excluded_field_has_no_drift(log, model, watched, insurance):
         ({"warn": 0.5, "alert": 0.1}, "0 <= warn <= alert"),
     ],
 )
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_bad_windows_and_thresholds_are_refused(log, watched, options, message):
     with pytest.raises(ValueError, match=message):
         report(log, watched, **options)
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_regression_metrics_per_day_equal_sklearn_on_each_day(log, model, watched, insurance):
     rows = insurance.sample(240, random_state=9)
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -169,6 +175,7 @@ def test_classification_feedback_metrics_equal_sklearn(log):
     )
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_a_version_1_model_gives_an_approximate_report(log, model, insurance):
     from pathlib import Path
 

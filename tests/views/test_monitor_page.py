@@ -45,6 +45,7 @@ def report(insurance_run, tmp_path_factory) -> MonitorReport:
     return found
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_the_page_has_every_section(report):
     html = render_monitor_page(report, title="charges")
     assert html.startswith("<!doctype html>")
@@ -61,6 +62,7 @@ def test_the_page_has_every_section(report):
     assert "Alert" in html
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_the_page_is_self_contained(report):
     html = render_monitor_page(report)
     assert "<script" not in html and "<link" not in html
@@ -70,6 +72,7 @@ def test_the_page_is_self_contained(report):
     assert 'href="/api/monitor.json"' in render_monitor_page(report, root="/api")
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_text_from_the_data_is_escaped(report):
     evil: MonitorReport = {**report, "features": dict(report["features"])}
     drift = dict(evil["features"]["region"])
@@ -80,6 +83,7 @@ def test_text_from_the_data_is_escaped(report):
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
 
 
+@pytest.mark.slow  # insurance_run trains for 8 s
 def test_an_empty_window_and_no_feedback_render(report):
     empty: MonitorReport = {
         **report,
