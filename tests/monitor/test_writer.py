@@ -81,8 +81,9 @@ log = open_log(sys.argv[1])
 writer = LogWriter(log, model=sys.argv[2], flush_seconds=0.01, flush_rows=25)
 for i in range(int(sys.argv[3])):
     writer.submit([LogRecord(new_record_id(), datetime.now(UTC), "/predict", {"i": i}, float(i))])
-writer.close()
-assert writer.snapshot().written == int(sys.argv[3]), writer.snapshot()
+if len(sys.argv) < 5:  # "no-close": leave it to the interpreter's exit
+    writer.close()
+    assert writer.snapshot().written == int(sys.argv[3]), writer.snapshot()
 """
 
 
@@ -98,3 +99,12 @@ def test_several_processes_write_one_sqlite_file(tmp_path: Path):
     log = open_log(url)
     assert log.count(MODEL) == 1600
     assert sum(h.records for h in log.hours(MODEL)) == 1600
+
+
+def test_a_process_that_never_closes_its_writer_still_writes_everything(tmp_path: Path):
+    url = f"sqlite:///{tmp_path}/exit.db"
+    script = WORKER.replace("0.01", "3600").replace("flush_rows=25", "flush_rows=10_000")
+    command = [sys.executable, "-c", script, url, MODEL, "300", "no-close"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert open_log(url).count(MODEL) == 300

@@ -10,16 +10,19 @@ A database that is down or refuses writes costs no request either: the failed ba
 kept and retried with a growing pause (while new records wait in the queue, bounded as
 always), a warning is logged once per outage and the counters show it; writing resumes
 by itself when the database is back. :meth:`LogWriter.close` (a server's shutdown, on
-SIGTERM) writes everything still queued before it returns.
+SIGTERM; at the latest when the interpreter exits) writes everything still queued before
+it returns.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
@@ -107,6 +110,8 @@ class LogWriter:
         self._degraded = False
         self._thread = threading.Thread(target=self._run, name="tabship-log-writer", daemon=True)
         self._thread.start()
+        self._at_exit = _closer(self)
+        atexit.register(self._at_exit)  # a script that forgets close() loses nothing either
 
     # -- the request side -------------------------------------------------------------------
 
@@ -163,6 +168,7 @@ class LogWriter:
             self._cond.notify_all()
         self._stop.set()
         self._thread.join(timeout + 5.0)
+        atexit.unregister(self._at_exit)
 
     def __enter__(self) -> LogWriter:
         return self
@@ -296,6 +302,18 @@ class LogWriter:
             self.log.purge(self.retention, model=self.model)
         except Exception as err:  # retried at the next turn; the writes matter more
             _log.warning("Cannot purge old rows of the prediction log: %s", err)
+
+
+def _closer(writer: LogWriter) -> Callable[[], None]:
+    """``writer.close`` for atexit, holding the writer weakly."""
+    ref = weakref.ref(writer)
+
+    def close() -> None:
+        alive = ref()
+        if alive is not None:
+            alive.close()
+
+    return close
 
 
 def _transient(err: Exception) -> bool:
