@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -120,7 +121,7 @@ def _pip_conf() -> str:
     """The machine's pip settings that reach an index over the network, as a pip.conf."""
     settings = {"cert": CA_IN_IMAGE}
     done = subprocess.run(
-        ["python3", "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
     )
     for line in done.stdout.splitlines():
         name, _, value = line.partition("=")
