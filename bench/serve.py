@@ -4,7 +4,16 @@ For the insurance and adult models it measures, for each server:
 - requests/s and p50/p99 latency of one-record ``POST /predict`` at concurrency 1 and 16
   (wrk, Debian's HTTP load generator, on loopback);
 - startup time from process start to the first 200;
-- resident memory of each worker process.
+- resident memory of each worker process;
+- the same for tabship with its prediction log on (``--log sqlite:///…`` and
+  ``--log postgresql://…``, a real PostgreSQL started here as the tests start theirs):
+  requests/s at 16 connections against the run without it (the three tabship servers run
+  side by side and take turns at c=16 for ``--rounds`` rounds, so that the load other work
+  puts on the machine falls on all of them alike; the median round is reported), and the
+  rows in the log after
+  the server's SIGTERM shutdown against the predictions it answered (its /metrics counter
+  read after the last wrk run; wrk's own count of completed requests is reported too: it
+  misses the few requests still in flight when its clock stops).
 
 The baseline is what the tutorials build: a Flask app that unpickles the same fitted
 pipeline once at startup and builds a one-row DataFrame per request, served by gunicorn
@@ -14,7 +23,7 @@ wrk beside them on the same 2 cores, so the ratio is what to read, not the absol
     python bench/serve.py                  # needs: apt-get install wrk; pip install flask gunicorn
     python bench/serve.py --duration 5 --models insurance
 
-Writes bench/results/serve.md and serve.json.
+Writes bench/results/serve.md and serve.json. ``--no-log`` skips the logging runs.
 """
 
 from __future__ import annotations
@@ -31,7 +40,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -149,6 +162,7 @@ def run_wrk(url: str, body: str, connections: int, duration: int, workdir: Path)
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50_ms": _latency(out, "50%"),
         "p99_ms": _latency(out, "99%"),
@@ -163,14 +177,77 @@ def _latency(out: str, label: str) -> float:
     return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
 
-def measure(
-    name: str, kind: str, model_dir: Path, workers: int, duration: int, workdir: Path
-) -> dict:
+def predictions_answered(port: int) -> int:
+    """Records predicted so far, from the server's /metrics (every worker's, summed)."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    found = re.findall(r"^tabship_predictions_total\{[^}]*\} ([\d.e+]+)$", text, re.M)
+    return int(sum(float(n) for n in found))
+
+
+def rows_logged(url: str) -> int:
+    """Rows in the prediction log, every model's."""
+    from tabship.monitor import open_log
+
+    log = open_log(url)
+    try:
+        return sum(log.models().values())
+    finally:
+        log.close()
+
+
+@contextmanager
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server for the logging runs, started as the tests start theirs."""
+    sys.path.insert(0, str(ROOT))
+    from tests._postgres import _init, find_binaries
+
+    binaries = find_binaries()
+    if binaries is None:
+        sys.exit("PostgreSQL is needed for the log runs: apt-get install -y postgresql")
+    server = _init(binaries)
+    server.start()
+    try:
+        yield server
+    finally:
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@dataclass
+class Running:
+    """A server under test, warmed up, with wrk's counts so far."""
+
+    kind: str
+    process: subprocess.Popen
+    port: int
+    startup: float
+    body: str
+    log: str | None
+    completed: int = 0  # requests wrk completed (and the check request)
+    c16_runs: list[dict] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/predict"
+
+    def wrk(self, connections: int, duration: int, workdir: Path) -> dict:
+        result = run_wrk(self.url, self.body, connections, duration, workdir)
+        self.completed += result["requests"]
+        return result
+
+
+def launch(
+    name: str, kind: str, model_dir: Path, workers: int, workdir: Path, log: str | None
+) -> Running:
+    """Start one server, check one prediction and warm it up."""
     port = free_port()
     env = {**os.environ}
-    if kind == "tabship":
+    if kind.startswith("tabship"):
         command = [sys.executable, "-m", "tabship", "serve", str(model_dir), "--port", str(port),
                    "--workers", str(workers)]  # fmt: skip
+        command += ["--log", log] if log else []
         ready = f"http://127.0.0.1:{port}/ready"
     else:
         import tabship
@@ -188,21 +265,62 @@ def measure(
     try:
         example = (
             httpx.get(f"http://127.0.0.1:{port}/metadata").json()["schema"]["example"]
-            if kind == "tabship"
+            if kind.startswith("tabship")
             else json.loads((workdir / f"{name}.example.json").read_text())
         )
-        body = json.dumps(example)
-        url = f"http://127.0.0.1:{port}/predict"
-        check = httpx.post(url, content=body, headers={"content-type": "application/json"})
+        server = Running(kind, process, port, startup, json.dumps(example), log)
+        check = httpx.post(
+            server.url, content=server.body, headers={"content-type": "application/json"}
+        )
         assert check.status_code == 200, check.text
-        run_wrk(url, body, 4, 2, workdir)  # warm-up
-        c1 = run_wrk(url, body, 1, duration, workdir)
-        c16 = run_wrk(url, body, 16, duration, workdir)
-        rss = worker_rss_mb(process.pid)
-    finally:
+        server.completed += 1
+        server.wrk(4, 2, workdir)  # warm-up
+    except BaseException:
         stop(process)
-    return {"model": name, "server": kind, "workers": workers, "startup_s": startup,
-            "c1": c1, "c16": c16, "worker_rss_mb": rss}  # fmt: skip
+        raise
+    return server
+
+
+def measure_group(
+    name: str,
+    kinds: list[tuple[str, str | None]],
+    model_dir: Path,
+    workers: int,
+    duration: int,
+    workdir: Path,
+    rounds: int = 1,
+) -> list[dict]:
+    """Measure servers that run side by side: c=1 once each, then ``rounds`` rounds of
+    c=16 taking turns, so a change in the machine's load falls on all of them alike; the
+    median round is reported. Then SIGTERM, and the rows each log holds."""
+    servers: list[Running] = []
+    try:
+        for kind, log in kinds:
+            servers.append(launch(name, kind, model_dir, workers, workdir, log))
+        c1 = [server.wrk(1, duration, workdir) for server in servers]
+        for _ in range(rounds):
+            for server in servers:
+                server.c16_runs.append(server.wrk(16, duration, workdir))
+        rss = [worker_rss_mb(server.process.pid) for server in servers]
+        answered = [predictions_answered(s.port) if s.log else None for s in servers]
+    finally:
+        for server in servers:
+            stop(server.process)  # SIGTERM: the workers write what they queued, then exit
+    rows = []
+    for server, one, sizes, n in zip(servers, c1, rss, answered, strict=True):
+        runs = sorted(server.c16_runs, key=lambda run: run["rps"])
+        row = {"model": name, "server": server.kind, "workers": workers,
+               "startup_s": server.startup, "c1": one, "c16": runs[len(runs) // 2],
+               "c16_rounds_rps": [run["rps"] for run in server.c16_runs],
+               "worker_rss_mb": sizes}  # fmt: skip
+        if server.log:
+            row["log"] = {
+                "answered": n,
+                "wrk_completed": server.completed,
+                "rows_logged": rows_logged(server.log),
+            }
+        rows.append(row)
+    return rows
 
 
 def to_markdown(rows: list[dict], duration: int) -> str:
@@ -235,7 +353,39 @@ def to_markdown(rows: list[dict], duration: int) -> str:
         theirs = next(r for r in rows if r["model"] == name and r["server"] == "tutorial")
         ratio = ours["c16"]["rps"] / theirs["c16"]["rps"]
         lines.append(f"| {name} | {ratio:.1f}x | {ours['c1']['p99_ms']:.2f} ms |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + log_table(rows)) + "\n"
+
+
+def log_table(rows: list[dict]) -> list[str]:
+    """The logging runs against the run without a log of the same model."""
+    logged = [r for r in rows if "log" in r]
+    if not logged:
+        return []
+    lines = [
+        "",
+        "## With the prediction log (`tabship serve --log URL`)",
+        "",
+        "rps at c=16 with the log against the run without it: the servers run side by side "
+        "and take turns, the median of the rounds is shown (all rounds in serve.json); rows "
+        "in the log after the SIGTERM shutdown against the predictions the server answered "
+        "(its /metrics counter) and against wrk's completed requests (which misses the "
+        "requests still in flight when wrk stops). Target: >= 90 % and rows == answered.",
+        "",
+        "| model | log | rps c=16 | without log | ratio | p99 ms c=16 | answered "
+        "| wrk completed | rows logged | rows == answered |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in logged:
+        base = next(b for b in rows if b["model"] == r["model"] and b["server"] == "tabship")
+        log = r["log"]
+        ratio = r["c16"]["rps"] / base["c16"]["rps"]
+        same = "yes" if log["rows_logged"] == log["answered"] else "**no**"
+        lines.append(
+            f"| {r['model']} | {r['server'].removeprefix('tabship+')} | {r['c16']['rps']:.0f} | "
+            f"{base['c16']['rps']:.0f} | {ratio:.0%} | {r['c16']['p99_ms']:.2f} | "
+            f"{log['answered']} | {log['wrk_completed']} | {log['rows_logged']} | {same} |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -247,22 +397,35 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--train-budget", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--no-log", action="store_true", help="Skip the prediction-log runs.")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="c=16 runs per tabship server, taking turns."
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         workdir = Path(tmp)
+        database = None if args.no_log else stack.enter_context(postgres())
         for name in args.models:
             model_dir = trained_model(name, workdir, args.train_budget)
             import tabship
 
             example = tabship.load(model_dir).schema.example
             (workdir / f"{name}.example.json").write_text(json.dumps(example))
-            for kind in ("tabship", "tutorial"):
-                row = measure(name, kind, model_dir, args.workers, args.duration, workdir)
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+            ours: list[tuple[str, str | None]] = [("tabship", None)]
+            if database is not None:
+                ours += [
+                    ("tabship+sqlite", f"sqlite:///{workdir / f'{name}-log.db'}"),
+                    ("tabship+postgresql", database.new_database()),
+                ]
+            for group, rounds in ((ours, args.rounds), ([("tutorial", None)], 1)):
+                for row in measure_group(
+                    name, group, model_dir, args.workers, args.duration, workdir, rounds
+                ):
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serve.json").write_text(json.dumps(rows, indent=2))
     (args.out / "serve.md").write_text(to_markdown(rows, args.duration))
