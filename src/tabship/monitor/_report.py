@@ -132,7 +132,7 @@ def build_report(
     return {
         "model": model,
         "records": records,
-        "since": start.isoformat() if start else None,
+        "since": start.isoformat(timespec="seconds") if start else None,
         "features": features,
         "prediction": prediction,
         "feedback": _feedback(log, model, task, classes, holdout_metrics, since, start, last),

@@ -117,7 +117,8 @@ def volume_svg(volume: Sequence[Mapping[str, Any]]) -> Markup:
     counts = [float(v["records"]) for v in volume]
     top = max(counts, default=0.0) or 1.0
     width = 98.0 / max(len(volume), 1)
-    parts = [_y_axis(top, "records")]
+    grid, labels = _y_axis(top, "records")
+    parts = [grid]
     for i, (hour, n) in enumerate(zip(volume, counts, strict=True)):
         h = n / top * (CHART_H - 40)
         parts.append(
@@ -133,6 +134,7 @@ def volume_svg(volume: Sequence[Mapping[str, Any]]) -> Markup:
                 n=f"{int(n):,}",
             )
         )
+    parts.append(labels)
     parts.append(_time_labels([str(v["hour"]) for v in volume], _hour_text))
     return _svg(CHART_H, "Records logged per hour", Markup("").join(parts))
 
@@ -142,9 +144,11 @@ def latency_svg(volume: Sequence[Mapping[str, Any]]) -> Markup:
     means = [float(v["latency_ms_mean"]) for v in volume]
     worst = [float(v["latency_ms_max"]) for v in volume]
     top = max(worst + means, default=0.0) or 1.0
-    parts = [_y_axis(top, "ms")]
+    grid, labels = _y_axis(top, "ms")
+    parts = [grid]
     parts.append(_polyline(means, top, "line", "mean latency (ms)"))
     parts.append(_polyline(worst, top, "line line-dashed", "worst latency (ms)"))
+    parts.append(labels)
     parts.append(_time_labels([str(v["hour"]) for v in volume], _hour_text))
     return _svg(CHART_H, "Latency per hour: mean and worst", Markup("").join(parts))
 
@@ -160,8 +164,8 @@ def metric_trend_svg(
     high = max(present + reference, default=1.0)
     if high <= low:
         high = low + 1.0
-    parts = [_y_axis(high, name, low)]
-    parts.append(_polyline(values, high, "line", name, low))
+    grid, labels = _y_axis(high, name, low)
+    parts = [grid, _polyline(values, high, "line", name, low), labels]
     if holdout is not None:
         y = _y_of(holdout, high, low)
         parts.append(
@@ -225,18 +229,21 @@ def _polyline(
     return Markup("").join(parts)
 
 
-def _y_axis(top: float, unit: str, low: float = 0.0) -> Markup:
-    """Faint gridlines at round values, labelled at the left."""
-    parts = []
+def _y_axis(top: float, unit: str, low: float = 0.0) -> tuple[Markup, Markup]:
+    """Faint gridlines at round values, and their labels at the left (drawn over the
+    data, so a bar never hides them)."""
+    lines, labels = [], []
     for tick in nice_ticks(low, top, count=3):
         y = _y_of(tick, top, low)
-        parts.append(
-            Markup(
-                '<line class="grid" x1="0" x2="100%" y1="{y}" y2="{y}"/>'
-                '<text class="tick-label" x="0" y="{ty}">{t}</text>'
-            ).format(y=f"{y:.1f}", ty=f"{y - 3:.1f}", t=f"{format_number(tick)} {unit}")
+        lines.append(
+            Markup('<line class="grid" x1="0" x2="100%" y1="{y}" y2="{y}"/>').format(y=f"{y:.1f}")
         )
-    return Markup("").join(parts)
+        labels.append(
+            Markup('<text class="tick-label" x="0" y="{y}">{t}</text>').format(
+                y=f"{y - 3:.1f}", t=f"{format_number(tick)} {unit}"
+            )
+        )
+    return Markup("").join(lines), Markup("").join(labels)
 
 
 def _time_labels(stamps: Sequence[str], show: Any) -> Markup:
