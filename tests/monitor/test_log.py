@@ -171,6 +171,7 @@ def test_sqlite_log_is_in_wal_mode(tmp_path: Path):
     log.close()
 
 
+@pytest.mark.integration
 def test_workers_starting_together_make_the_tables_once(log_url: str):
     code = "import sys; from tabship.monitor import open_log; open_log(sys.argv[1]).close()"
     starting = [

@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tabship.monitor import LogWriter, PredictionLog, open_log
 from tabship.monitor._record import prepare_batch
 from tests.monitor._records import record
@@ -87,6 +89,7 @@ if len(sys.argv) < 5:  # "no-close": leave it to the interpreter's exit
 """
 
 
+@pytest.mark.integration
 def test_several_processes_write_one_sqlite_file(tmp_path: Path):
     url = f"sqlite:///{tmp_path}/shared.db"
     workers = [
@@ -101,6 +104,7 @@ def test_several_processes_write_one_sqlite_file(tmp_path: Path):
     assert sum(h.records for h in log.hours(MODEL)) == 1600
 
 
+@pytest.mark.integration
 def test_a_process_that_never_closes_its_writer_still_writes_everything(tmp_path: Path):
     url = f"sqlite:///{tmp_path}/exit.db"
     script = WORKER.replace("0.01", "3600").replace("flush_rows=25", "flush_rows=10_000")
