@@ -23,7 +23,7 @@ structured fields so that all three doors say the same thing::
     ├── OutputError (OSError)                  cannot write the output, exit 4
     │   └── OutputExistsError (FileExistsError) refuses to overwrite without --force
     ├── RemoteError (ConnectionError)          a tabship server cannot be reached or failed, exit 5
-    └── LogError                               a prediction log URL or database we cannot use, exit 6
+    └── LogError                               a prediction log we cannot use, exit 6
 
 Every message follows one wording: what is wrong (naming the field or file), what was
 expected and what came, then one sentence on what to do.
