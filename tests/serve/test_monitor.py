@@ -389,3 +389,24 @@ def test_excluded_fields_are_not_stored(insurance, tmp_path):
         log.close()
     assert set(inputs) == {"age", "children", "smoker", "region"}
     assert not math.isnan(float(inputs["age"]))
+
+
+def test_a_classifier_logs_probabilities_and_takes_labels_as_feedback(
+    trained_model, live_server, tmp_path_factory
+):
+    url = f"sqlite:///{tmp_path_factory.mktemp('drug') / 'log.db'}"
+    server = live_server(trained_model("drug200"), "--log", url)
+    record = example(server)
+    answer = httpx.post(f"{server}/predict", json=[record] * 3).json()
+    assert len(answer["ids"]) == 3 and answer["probabilities"]
+    classes = list(answer["probabilities"][0])
+    items = [{"id": i, "actual": classes[0]} for i in answer["ids"][:2]]
+    items.append({"id": answer["ids"][2], "actual": "no such drug"})
+    response = httpx.post(f"{server}/feedback", json=items)
+    assert response.status_code == 207, response.text
+    assert response.json()["stored"] == 2
+    assert response.json()["detail"][0]["loc"] == ["body", 2, "actual"]
+    report = httpx.get(f"{server}/monitor.json?last=3").json()
+    assert report["feedback"]["records"] == 2
+    assert "accuracy" in report["feedback"]["metrics"]
+    assert report["prediction"]["status"] in ("ok", "warn", "alert")

@@ -73,7 +73,8 @@ class Metrics:
     def watch_log(self, features: Collection[str]) -> LogMetrics:
         """Add the prediction log's metrics (a server with ``--log``); ``features`` are
         the schema's names, the only label values the drift gauge takes."""
-        self.log = LogMetrics(self.registry, features)
+        if self.log is None:  # once per app, however often its lifespan runs
+            self.log = LogMetrics(self.registry, features)
         return self.log
 
     def count_predictions(self, task: str, predictions: Iterable[object]) -> None:
