@@ -115,8 +115,9 @@ def test_every_answer_has_ids_and_every_prediction_is_logged(logged):
 
 def test_the_log_stores_what_the_readme_says(logged):
     server, log_url = logged
-    record = example(server)
+    record = dict(example(server), age=99)  # out of the training range: a warning
     answer = httpx.post(f"{server}/predict", json=record).json()
+    assert answer["warnings"]
     httpx.get(f"{server}/monitor.json")
     from sqlalchemy import text
 
@@ -143,6 +144,9 @@ def test_the_log_stores_what_the_readme_says(logged):
     assert row["prediction_num"] == pytest.approx(answer["predictions"][0])
     assert row["latency_ms"] > 0
     assert len(row["model"]) == 64
+    assert row["ts"] is not None
+    warnings = json.loads(row["warnings"])
+    assert len(warnings) == 1 and "age" in warnings[0]
 
 
 def test_without_a_log_answers_carry_ids_and_the_monitor_routes_say_how_to_turn_it_on(
@@ -410,3 +414,13 @@ def test_a_classifier_logs_probabilities_and_takes_labels_as_feedback(
     assert report["feedback"]["records"] == 2
     assert "accuracy" in report["feedback"]["metrics"]
     assert report["prediction"]["status"] in ("ok", "warn", "alert")
+
+
+def test_a_bad_retention_is_one_line(insurance, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "tabship", "serve", str(insurance), "--port", "1",
+         "--log", f"sqlite:///{tmp_path / 'x.db'}", "--log-retention", "soon"],
+        capture_output=True, text=True, timeout=120, env=serve_env(),
+    )  # fmt: skip
+    assert done.returncode == 2, done
+    assert done.stderr.strip().count("\n") == 0 and "--log-retention" in done.stderr

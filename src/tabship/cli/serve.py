@@ -102,7 +102,9 @@ def serve_command(
     ] = None,
     log_retention: Annotated[
         str | None,
-        typer.Option(help="Delete logged predictions older than this (30d, 12h) [default: keep]."),
+        typer.Option(
+            help="Delete logged predictions older than this (30d, 12h); default: keep all."
+        ),
     ] = None,
     log_exclude: Annotated[
         list[str] | None,
