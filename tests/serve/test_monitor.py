@@ -53,6 +53,12 @@ def logged(request, insurance, live_server, tmp_path_factory) -> tuple[str, str]
     return live_server(insurance, "--log", url), url
 
 
+def serve_and_fail(model: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tabship serve MODEL ARGS`` expected to stop at start (port 1 is never bound)."""
+    command = [sys.executable, "-m", "tabship", "serve", str(model), "--port", "1", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=serve_env())
+
+
 def is_id(value: object) -> bool:
     return (
         isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
@@ -335,13 +341,7 @@ def test_the_api_key_guards_feedback_and_the_monitor_routes(
     ],
 )
 def test_a_bad_log_at_start_is_one_line_and_a_non_zero_exit(insurance, url, says):
-    done = subprocess.run(
-        [sys.executable, "-m", "tabship", "serve", str(insurance), "--log", url, "--port", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=serve_env(),
-    )
+    done = serve_and_fail(insurance, "--log", url)
     assert done.returncode == 6, done
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
@@ -351,11 +351,9 @@ def test_a_bad_log_at_start_is_one_line_and_a_non_zero_exit(insurance, url, says
 
 
 def test_an_excluded_field_the_model_lacks_is_refused(insurance, tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "tabship", "serve", str(insurance), "--port", "1",
-         "--log", f"sqlite:///{tmp_path / 'x.db'}", "--log-exclude", "nmae"],
-        capture_output=True, text=True, timeout=120, env=serve_env(),
-    )  # fmt: skip
+    done = serve_and_fail(
+        insurance, "--log", f"sqlite:///{tmp_path / 'x.db'}", "--log-exclude", "nmae"
+    )
     assert done.returncode != 0
     assert "--log-exclude" in done.stderr and "Traceback" not in done.stderr
 
@@ -417,10 +415,8 @@ def test_a_classifier_logs_probabilities_and_takes_labels_as_feedback(
 
 
 def test_a_bad_retention_is_one_line(insurance, tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "tabship", "serve", str(insurance), "--port", "1",
-         "--log", f"sqlite:///{tmp_path / 'x.db'}", "--log-retention", "soon"],
-        capture_output=True, text=True, timeout=120, env=serve_env(),
-    )  # fmt: skip
+    done = serve_and_fail(
+        insurance, "--log", f"sqlite:///{tmp_path / 'x.db'}", "--log-retention", "soon"
+    )
     assert done.returncode == 2, done
     assert done.stderr.strip().count("\n") == 0 and "--log-retention" in done.stderr
