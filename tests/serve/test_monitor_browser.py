@@ -26,7 +26,9 @@ def monitored(trained_model, live_server, tmp_path_factory) -> str:
     answer = httpx.post(
         f"{server}/predict", json=shifted.drop(columns=["charges"]).to_dict("records"), timeout=60
     ).json()
-    items = [{"id": i, "actual": float(a)} for i, a in zip(answer["ids"], data["charges"])]
+    items = [
+        {"id": i, "actual": float(a)} for i, a in zip(answer["ids"], data["charges"], strict=True)
+    ]
     assert httpx.post(f"{server}/feedback", json=items, timeout=60).status_code == 200
     return server
 
