@@ -22,7 +22,7 @@ import pytest
 from tests._postgres import postgres_server  # noqa: F401  (the session fixture)
 from tests._servers import SERVER_PIDS, dataset_file, serve_env
 from tests.serve._monitored import logged_ids, start_server, wait_for
-from tests.serve.test_lean import mapped_packages
+from tests.serve.test_lean import HEAVY, mapped_packages
 
 pytestmark = pytest.mark.integration
 
@@ -177,6 +177,21 @@ def test_a_server_without_a_log_never_loads_the_database_layer(insurance, live_s
     loaded = mapped_packages(SERVER_PIDS[server])
     assert "numpy" in loaded  # the check sees what is there
     assert not loaded & {"sqlalchemy", "psycopg", "psycopg_binary"}, sorted(loaded)
+
+
+def test_a_logged_server_loads_no_training_libraries(insurance, live_server, tmp_path_factory):
+    """The log costs SQLAlchemy, not pandas or scikit-learn: predictions, feedback and
+    both monitor routes of a planned model run on numpy and Treelite as before."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('lean') / 'log.db'}"
+    server = live_server(insurance, "--log", url, "--max-body-mb", "8")
+    answer = httpx.post(f"{server}/predict", json=[example(server)] * 2).json()
+    items = [{"id": i, "actual": 1000.0} for i in answer["ids"]]
+    assert httpx.post(f"{server}/feedback", json=items).status_code == 200
+    assert httpx.get(f"{server}/monitor.json").status_code == 200
+    assert httpx.get(f"{server}/monitor").status_code == 200
+    loaded = mapped_packages(SERVER_PIDS[server])
+    assert "sqlalchemy" in loaded  # the check sees what is there
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
 def test_feedback_end_to_end_live_metrics_match_scikit_learn(logged, records):
