@@ -19,6 +19,7 @@ import httpx
 import psutil
 import pytest
 
+from tabship.cli.serve import GRACEFUL_SHUTDOWN_S
 from tests._postgres import postgres_server  # noqa: F401  (the session fixture)
 from tests.serve._monitored import DEADLINE_S, Load, logged_ids, start_server, wait_for
 
@@ -74,6 +75,25 @@ def test_sigterm_under_load_loses_no_answered_prediction(insurance, tmp_path, re
     answered = set(load.answered)
     missing = answered - logged_ids(log_url)
     assert len(answered) >= 300
+    assert not missing, f"{len(missing)} of {len(answered)} answered predictions not logged"
+
+
+def test_sigterm_with_clients_that_never_pause_still_writes_the_log(insurance, tmp_path):
+    """Clients that keep their connections busy through the shutdown: the workers stop
+    waiting for them after the graceful timeout, then write their queues and exit."""
+    log_url = f"sqlite:///{tmp_path / 'log.db'}"
+    with start_server(insurance, tmp_path, "--log", log_url, workers=2) as server:
+        load = Load(server.url, example(server.url), threads=4, stop_on_refusal=True)
+        with load:
+            wait_for(lambda: load.count() >= 300, "300 answered predictions")
+            signalled = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            server.process.wait(timeout=DEADLINE_S)
+            took = time.monotonic() - signalled
+        assert server.process.returncode == 0, server.output()
+    assert took < GRACEFUL_SHUTDOWN_S + 30, took
+    answered = set(load.answered)
+    missing = answered - logged_ids(log_url)
     assert not missing, f"{len(missing)} of {len(answered)} answered predictions not logged"
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["default_workers", "register", "serve_command"]
 
 MAX_DEFAULT_WORKERS = 4
+GRACEFUL_SHUTDOWN_S = 15  # with --log: under Kubernetes' default 30 s grace period
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 EXAMPLES = """
@@ -282,7 +283,13 @@ def _run_one(loaded: Model, host: str, port: int, options: AppOptions) -> None:
 
     from tabship.serve import create_app
 
-    uvicorn.run(create_app(loaded, **options), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(loaded, **options),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=_graceful_seconds(options),
+    )
 
 
 def _run_workers(model: str, host: str, port: int, workers: int, options: AppOptions) -> None:
@@ -311,4 +318,14 @@ def _run_workers(model: str, host: str, port: int, workers: int, options: AppOpt
             fd=listener.fileno(),
             workers=workers,
             log_level="info",
+            timeout_graceful_shutdown=_graceful_seconds(options),
         )
+
+
+def _graceful_seconds(options: AppOptions) -> int | None:
+    """How long a SIGTERM'd worker waits for open connections before its shutdown goes
+    on regardless: bounded when predictions are logged, so that a client that never
+    pauses cannot hold the worker until the orchestrator's SIGKILL, which would lose the
+    log's queue (the lifespan writes it once the connections are done). None (wait
+    for them) without a log, as before."""
+    return GRACEFUL_SHUTDOWN_S if options["log"] is not None else None
