@@ -139,12 +139,13 @@ def test_log_options_that_cannot_work_are_refused(adult_model, adult_file, tmp_p
     out = str(tmp_path / "scored.csv")
     url = f"sqlite:///{tmp_path / 'log.db'}"
     model, data = str(adult_model.path), str(adult_file)
-    remote = run_tabship("predict", model, data, "-o", out, "--log", url, "--url", "http://x")
+    secret = "postgresql://u:secret@db/logs"
+    remote = run_tabship("predict", model, data, "-o", out, "--log", secret, "--url", "http://x")
     unknown = run_tabship("predict", model, data, "-o", out, "--log", url, "--log-exclude", "zip")
     alone = run_tabship("predict", model, data, "-o", out, "--log-exclude", "sex")
     for result, said in ((remote, "--url"), (unknown, "'zip'"), (alone, "with --log")):
         assert result.returncode == 2
-        assert said in error_lines(result)[0]
+        assert said in error_lines(result)[0] and "secret" not in result.stderr
     assert not (tmp_path / "scored.csv").exists() and not (tmp_path / "log.db").exists()
 
 

@@ -25,7 +25,7 @@ EXAMPLES = """
   tabship predict models/income 'data/*.parquet' -o scored/ --dask tcp://scheduler:8786
   tabship predict models/charges new.csv -o scored.csv --log sqlite:///logs/charges.db
   tabship predict models/charges new.csv -o scored.csv \\
-      --log postgresql://tabship:pw@db:5432/logs --log-exclude name
+      --log postgresql://tabship:pw@db:5432/logs --log-exclude sex
 """
 
 
@@ -122,8 +122,11 @@ def _check_log_options(
     """--log scores a local model in this process; a server (--url) logs with its own
     --log, and Dask workers do not log."""
     if log and (url or dask):
+        from tabship.monitor import mask_password
+
         other = "--url" if url else "--dask"
-        raise OptionError("--log", f"used without {other} (a server logs with its own --log)", log)
+        expected = f"used without {other} (a server logs with its own --log)"
+        raise OptionError("--log", expected, mask_password(log))
     if exclude and not log:
         raise OptionError("--log-exclude", "used with --log", exclude[0])
 
