@@ -210,6 +210,12 @@ def write_results(results: list[dict[str, Any]], args: argparse.Namespace) -> st
             f"| {r['backend']} | {r['write_s']:.1f} | {r['rows_per_s']:,.0f} "
             f"| {r['feedback_rows']:,} | {r['feedback_s']:.1f} |"
         )
+    lines += [
+        "",
+        "Write: records/s through the bulk writer, binning and the hourly counts included. "
+        "Feedback: `add_feedback` in requests of 10,000 outcomes for records picked at random "
+        "over the whole log (every update touches another page: a worst case for SQLite).",
+    ]
     text = "\n".join(lines) + "\n"
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "monitor.md").write_text(text)
