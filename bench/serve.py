@@ -133,6 +133,29 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def cpu_seconds(pids: set[int], session: int | None = None) -> float:
+    """User + system CPU seconds of the processes ``pids`` and of every process in
+    ``session`` (or child of one of ``pids``), read from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, sid = int(stat[1]), int(stat[3])
+        if int(entry.name) in pids or sid == session or ppid in pids:
+            total += int(stat[11]) + int(stat[12])
+    return total / ticks
+
+
+def postmaster_pid(server: Any) -> int:
+    """The PostgreSQL server's main process (its backends are its children)."""
+    return int((server.data / "postmaster.pid").read_text().split()[0])
+
+
 def worker_rss_mb(master_pid: int) -> list[float]:
     """RSS of every process in the server's session except the master, in MB."""
     sizes = []
@@ -227,6 +250,14 @@ class Running:
     log: str | None
     completed: int = 0  # requests wrk completed (and the check request)
     c16_runs: list[dict] = field(default_factory=list)
+    database_pid: int | None = None  # a PostgreSQL whose CPU is counted with the server's
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by the server (and the database it logs to)."""
+        own = cpu_seconds({self.process.pid}, session=self.process.pid)
+        if self.database_pid is None:
+            return own
+        return own + cpu_seconds({self.database_pid})
 
     @property
     def url(self) -> str:
@@ -289,6 +320,7 @@ def measure_group(
     duration: int,
     workdir: Path,
     rounds: int = 1,
+    database_pid: int | None = None,
 ) -> list[dict]:
     """Measure servers that run side by side: c=1 once each, then ``rounds`` rounds of
     c=16 taking turns, so a change in the machine's load falls on all of them alike; the
@@ -297,10 +329,15 @@ def measure_group(
     try:
         for kind, log in kinds:
             servers.append(launch(name, kind, model_dir, workers, workdir, log))
+            if log and log.startswith("postgresql"):
+                servers[-1].database_pid = database_pid
         c1 = [server.wrk(1, duration, workdir) for server in servers]
         for _ in range(rounds):
             for server in servers:
-                server.c16_runs.append(server.wrk(16, duration, workdir))
+                used = server.cpu()
+                run = server.wrk(16, duration, workdir)
+                run["cpu_ms_per_request"] = (server.cpu() - used) * 1000 / run["requests"]
+                server.c16_runs.append(run)
         rss = [worker_rss_mb(server.process.pid) for server in servers]
         answered = [predictions_answered(s.port) if s.log else None for s in servers]
     finally:
@@ -309,9 +346,11 @@ def measure_group(
     rows = []
     for server, one, sizes, n in zip(servers, c1, rss, answered, strict=True):
         runs = sorted(server.c16_runs, key=lambda run: run["rps"])
+        cpu = sorted(run["cpu_ms_per_request"] for run in server.c16_runs)
         row = {"model": name, "server": server.kind, "workers": workers,
                "startup_s": server.startup, "c1": one, "c16": runs[len(runs) // 2],
                "c16_rounds_rps": [run["rps"] for run in server.c16_runs],
+               "c16_cpu_ms_per_request": cpu[len(cpu) // 2],
                "worker_rss_mb": sizes}  # fmt: skip
         if server.log:
             row["log"] = {
@@ -371,18 +410,26 @@ def log_table(rows: list[dict]) -> list[str]:
         "(its /metrics counter) and against wrk's completed requests (which misses the "
         "requests still in flight when wrk stops). Target: >= 90 % and rows == answered.",
         "",
-        "| model | log | rps c=16 | without log | ratio | p99 ms c=16 | answered "
-        "| wrk completed | rows logged | rows == answered |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "On a machine shared with other work, requests/s swing from round to round; the CPU "
+        "the server spends per request (its processes' user + system time during the c=16 "
+        "runs divided by the requests; with PostgreSQL, the database's processes counted "
+        "too) does not, so `capacity` = CPU per request without the log / with it is the "
+        "steadier reading of the same ratio.",
+        "",
+        "| model | log | rps c=16 | without log | rps ratio | CPU ms/req | without log "
+        "| capacity | p99 ms c=16 | answered | wrk completed | rows logged | rows == answered |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in logged:
         base = next(b for b in rows if b["model"] == r["model"] and b["server"] == "tabship")
         log = r["log"]
         ratio = r["c16"]["rps"] / base["c16"]["rps"]
+        cpu, base_cpu = r["c16_cpu_ms_per_request"], base["c16_cpu_ms_per_request"]
         same = "yes" if log["rows_logged"] == log["answered"] else "**no**"
         lines.append(
             f"| {r['model']} | {r['server'].removeprefix('tabship+')} | {r['c16']['rps']:.0f} | "
-            f"{base['c16']['rps']:.0f} | {ratio:.0%} | {r['c16']['p99_ms']:.2f} | "
+            f"{base['c16']['rps']:.0f} | {ratio:.0%} | {cpu:.3f} | {base_cpu:.3f} | "
+            f"{base_cpu / cpu:.0%} | {r['c16']['p99_ms']:.2f} | "
             f"{log['answered']} | {log['wrk_completed']} | {log['rows_logged']} | {same} |"
         )
     return lines
@@ -422,8 +469,9 @@ def main() -> None:
                 ]
             for group, rounds in ((ours, args.rounds), ([("tutorial", None)], 1)):
                 for row in measure_group(
-                    name, group, model_dir, args.workers, args.duration, workdir, rounds
-                ):
+                    name, group, model_dir, args.workers, args.duration, workdir, rounds,
+                    None if database is None else postmaster_pid(database),
+                ):  # fmt: skip
                     rows.append(row)
                     print(json.dumps(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
