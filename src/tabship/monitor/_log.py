@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -30,6 +30,7 @@ from sqlalchemy.exc import (
 
 from tabship.errors import LogError
 from tabship.monitor import _queries as queries
+from tabship.monitor._append import append_postgresql, append_sqlite
 from tabship.monitor._record import LogBatch
 from tabship.monitor._tables import SCHEMA_VERSION, counts, hours, meta, metadata, predictions
 from tabship.monitor._url import LogURL, parse_log_url
@@ -167,34 +168,14 @@ class PredictionLog:
 
         A row whose id is already logged is skipped, so a batch retried after an
         uncertain commit is not written twice. Aggregate rows are upserted in key order,
-        which keeps concurrent PostgreSQL writers from deadlocking.
+        which keeps concurrent PostgreSQL writers from deadlocking. The rows go through
+        the driver's bulk path (``tabship.monitor._append``): this runs for every record.
         """
-        if not batch.rows:
+        if not len(batch):
             return
+        write = append_postgresql if self.backend == "postgresql" else append_sqlite
         with self.writing() as conn:
-            conn.execute(self.insert(predictions).on_conflict_do_nothing(), batch.rows)
-            if batch.counts:
-                conn.execute(self._add_counts(), _count_rows(model, batch))
-            conn.execute(self._add_hours(), _hour_rows(model, batch))
-
-    def _add_counts(self) -> Any:
-        stmt = self.insert(counts)
-        return stmt.on_conflict_do_update(
-            index_elements=["model", "hour", "name", "bin"],
-            set_={"n": counts.c.n + stmt.excluded.n},
-        )
-
-    def _add_hours(self) -> Any:
-        stmt = self.insert(hours)
-        larger = func.greatest if self.backend == "postgresql" else func.max
-        return stmt.on_conflict_do_update(
-            index_elements=["model", "hour"],
-            set_={
-                "records": hours.c.records + stmt.excluded.records,
-                "latency_ms_sum": hours.c.latency_ms_sum + stmt.excluded.latency_ms_sum,
-                "latency_ms_max": larger(hours.c.latency_ms_max, stmt.excluded.latency_ms_max),
-            },
-        )
+            write(conn, model, batch)
 
     def purge(self, older_than: timedelta, *, model: str | None = None) -> int:
         """Delete rows, counts and hours older than ``older_than`` (of one model, or all).
@@ -283,20 +264,6 @@ def describe_error(err: BaseException, target: LogURL) -> str:
     if target.password:
         text = text.replace(target.password, "***")
     return text.rstrip(".")
-
-
-def _count_rows(model: str, batch: LogBatch) -> list[dict[str, object]]:
-    return [
-        {"model": model, "hour": hour, "name": name, "bin": bin_, "n": n}
-        for (hour, name, bin_), n in sorted(batch.counts.items())
-    ]
-
-
-def _hour_rows(model: str, batch: LogBatch) -> list[dict[str, object]]:
-    return [
-        {"model": model, "hour": hour, "records": n, "latency_ms_sum": s, "latency_ms_max": m}
-        for hour, (n, s, m) in sorted(batch.hours.items())
-    ]
 
 
 def _engine(target: LogURL) -> Engine:
