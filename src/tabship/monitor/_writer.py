@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["LogWriter", "WriterStats"]
 
 RETRY_FIRST_S: Final = 0.2
-RETRY_MAX_S: Final = 5.0
+RETRY_MAX_S: Final = 1.0  # a database back from an outage is written to within a second
 
 _log = logging.getLogger("tabship.monitor")
 
