@@ -305,7 +305,8 @@ import json, resource, sys
 import tabship.runtime, tabship.serve
 model = tabship.runtime.load(sys.argv[1], lean=True)  # as a server worker loads it
 model.predict(model.schema.example)
-import tabship.serve._csv  # pandas, which the first CSV upload loads
+tabship.serve.create_app  # the web app a worker runs (FastAPI loads with it)
+import tabship.batch  # pandas and the table-scoring path, which the first CSV upload loads
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 """
 
