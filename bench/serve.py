@@ -222,20 +222,13 @@ def rows_logged(url: str) -> int:
 def postgres() -> Iterator[Any]:
     """A PostgreSQL server for the logging runs, started as the tests start theirs."""
     sys.path.insert(0, str(ROOT))
-    from tests._postgres import _init, find_binaries
+    from tests._postgres import find_binaries, running_server
 
     binaries = find_binaries()
     if binaries is None:
         sys.exit("PostgreSQL is needed for the log runs: apt-get install -y postgresql")
-    server = _init(binaries)
-    server.start()
-    try:
+    with running_server(binaries) as server:
         yield server
-    finally:
-        try:
-            server.stop()
-        finally:
-            shutil.rmtree(server.folder, ignore_errors=True)
 
 
 @dataclass

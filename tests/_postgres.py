@@ -20,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,15 +114,10 @@ def _init(bin_: Path) -> PostgresServer:
     return server
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server of this test session (see the module docstring)."""
-    bin_ = find_binaries()
-    if bin_ is None:
-        reason = f"PostgreSQL server binaries not found in {BIN_GLOB}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; CI must install the 'postgresql' package (.ci/run does).")
-        pytest.skip(f"{reason}: install them with `apt-get install -y postgresql`.")
+@contextmanager
+def running_server(bin_: Path) -> Iterator[PostgresServer]:
+    """A new server from the binaries in ``bin_``, started; stopped and removed at the end
+    (the session fixture below, and bench/serve.py's logging runs)."""
     server = _init(bin_)
     server.start()
     try:
@@ -131,3 +127,16 @@ def postgres_server() -> Iterator[PostgresServer]:
             server.stop()
         finally:
             shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test session (see the module docstring)."""
+    bin_ = find_binaries()
+    if bin_ is None:
+        reason = f"PostgreSQL server binaries not found in {BIN_GLOB}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; CI must install the 'postgresql' package (.ci/run does).")
+        pytest.skip(f"{reason}: install them with `apt-get install -y postgresql`.")
+    with running_server(bin_) as server:
+        yield server
