@@ -5,7 +5,7 @@ uses), plus a log-target regressor and a soft-voting ensemble, fitted on a sampl
 plan, written to its files and read back, must reproduce ``Pipeline.predict`` /
 ``predict_proba`` to 1e-9 (1e-12 relative for huge values) on records it never saw,
 including missing values, unseen categories and numbers far outside the training range,
-one record at a time and all at once, with Treelite and with LightGBM.
+one record at a time and all at once (bit for bit alike), with Treelite and with LightGBM.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ def test_plan_agrees_with_the_pipeline(name):
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9, err_msg=message)
             at_once = plan.predict(checked.columns, len(records))
             np.testing.assert_allclose(at_once, expected, rtol=1e-12, atol=1e-9, err_msg=message)
+            # Alone or in a batch, a record gets the same bits (the API promises it).
+            np.testing.assert_array_equal(got, np.reshape(at_once, got.shape), err_msg=message)
             # Large batches look categories up column-wise (pandas) and predict on all cores.
             big = {k: list(v) * 40 for k, v in checked.columns.items()}
             tiled = np.concatenate([expected] * 40)

@@ -193,10 +193,13 @@ class _Models:
 
 
 def _linear(model: LinearModel) -> _ModelFunction:
-    coef = np.asarray(model.coef, dtype=np.float64)
+    coef = np.atleast_2d(np.asarray(model.coef, dtype=np.float64))
     intercept = np.asarray(model.intercept, dtype=np.float64)
     link = model.link
-    return lambda X: apply_link(X @ coef.T + intercept, link)
+    # einsum, not ``@``: BLAS picks a different kernel (and summation order) for one row
+    # than for many, so a record scored alone could differ in the last bit from the same
+    # record scored in a batch.
+    return lambda X: apply_link(np.einsum("ij,kj->ik", X, coef) + intercept, link)
 
 
 def _treelite(data: bytes, float32: bool, *, margin: bool) -> TreePredictor:
