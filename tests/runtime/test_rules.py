@@ -54,7 +54,7 @@ def test_validate_wrong_type_for_number(value):
         (float("nan"), "NaN"),
         (float("inf"), "Infinity"),
         (-math.inf, "-Infinity"),
-        ("nan", "'nan'"),
+        ("NAN", "'NAN'"),  # "nan" and "NaN" are missing-value markers (below)
         ("inf", "'inf'"),
         ("-Infinity", "'-Infinity'"),
         (10**400, None),
@@ -67,6 +67,13 @@ def test_validate_non_finite_numbers(value, shown):
     if shown:
         assert error["msg"].endswith(f"Got {shown} instead.")
     json.dumps(error, allow_nan=False)  # what came is echoed without breaking JSON
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", " PS ", "?", "NULL"])
+def test_validate_marker_text_is_missing(value):
+    """Text that training read as missing is missing here: a required field says so."""
+    error = only_error(validate_records({**GOOD, "bmi": value}, insurance_schema()))
+    assert error["loc"] == ["bmi"] and error["type"] == "missing"
 
 
 @pytest.mark.parametrize("value", [1e39, -3.5e38, "1e300"])

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         canonical_text,
         canonical_text_or_nan,
     )
-    from tabship.data._clean import DEFAULT_NA_VALUES, clean_frame, na_markers
+    from tabship.data._clean import clean_frame
     from tabship.data._drift import MISSING_BIN, drift_bin_indices, drift_references
     from tabship.data._expressions import (
         DERIVED_FUNCTIONS,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         parse_derived,
     )
     from tabship.data._infer import infer_schema
+    from tabship.data._markers import DEFAULT_NA_VALUES, na_markers
     from tabship.data._read import read_table
     from tabship.data._summary import summarize
     from tabship.data._task import prepare_target
@@ -93,9 +94,9 @@ __getattr__ = lazy_attributes(
         "canonical_series": "tabship.data._canonical",
         "canonical_text": "tabship.data._canonical",
         "canonical_text_or_nan": "tabship.data._canonical",
-        "DEFAULT_NA_VALUES": "tabship.data._clean",
+        "DEFAULT_NA_VALUES": "tabship.data._markers",
         "clean_frame": "tabship.data._clean",
-        "na_markers": "tabship.data._clean",
+        "na_markers": "tabship.data._markers",
         "MISSING_BIN": "tabship.data._drift",
         "drift_bin_indices": "tabship.data._drift",
         "drift_references": "tabship.data._drift",

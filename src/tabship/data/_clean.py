@@ -12,31 +12,10 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from tabship.data._markers import DEFAULT_NA_VALUES, na_markers
 from tabship.errors import DuplicateColumnError
 
 __all__ = ["DEFAULT_NA_VALUES", "clean_frame", "na_markers"]
-
-DEFAULT_NA_VALUES: tuple[str, ...] = (
-    "",
-    "NA",
-    "N/A",
-    "NaN",
-    "nan",
-    "NULL",
-    "null",
-    "None",
-    "?",
-    "PS",
-    "PrivacySuppressed",
-    "-",
-    "#N/A",
-)
-
-
-def na_markers(na_values: Iterable[str] = ()) -> list[str]:
-    """The default markers plus the user's, stripped, without repeats, in a stable order."""
-    extra = [str(v).strip() for v in na_values]
-    return list(dict.fromkeys([*DEFAULT_NA_VALUES, *extra]))
 
 
 def clean_frame(

@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 
 from tabship.data._canonical import canonical_text
-from tabship.data._clean import na_markers
 from tabship.data._fields import build_field, json_value
+from tabship.data._markers import na_markers
 from tabship.data._roles import infer_roles
 from tabship.data._schema import ROLES, Field, Role, Schema
 from tabship.data._task import build_target, detect_task

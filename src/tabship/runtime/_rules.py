@@ -11,8 +11,10 @@ A rule turns one cell into the value the model takes, or says what is wrong with
   otherwise with the allowed values;
 - dates as naive UTC ISO text.
 
-A missing cell (absent, null, blank text, and NaN where NaN means missing) is refused for
-a required field and otherwise reaches the pipeline as missing (:func:`resolve`).
+A missing cell (absent, null, blank text, a missing-value marker that training read as
+missing such as ``"PS"``, ``"NULL"`` or ``"?"`` (``Schema.na_values``), and NaN where NaN
+means missing) is refused for a required field and otherwise reaches the pipeline as
+missing (:func:`resolve`).
 Problems are phrased here, once; where they are (``loc``) is added by the caller
 (:meth:`Problem.item`).
 """
@@ -29,7 +31,15 @@ from typing import Final, NamedTuple, SupportsFloat, TypeAlias, cast
 
 import numpy as np
 
-from tabship.data import Field, JSONValue, Schema, canonical_text, is_column, json_safe
+from tabship.data import (
+    Field,
+    JSONValue,
+    Schema,
+    canonical_text,
+    is_column,
+    json_safe,
+    na_markers,
+)
 from tabship.errors import ErrorItem, OptionError, error_item
 
 __all__ = [
@@ -144,10 +154,16 @@ class Rule:
     expected: JSONValue = None
     wanted = "a value"
 
-    def __init__(self, f: Field) -> None:
+    def __init__(self, f: Field, *, markers: frozenset[str] = frozenset()) -> None:
         self.name = f.name
         self.required = f.required
         self.missing_value: object = None
+        # Text that training read as missing (stripped): missing here too.
+        self.markers = markers
+
+    def is_blank(self, text: str) -> bool:
+        """Empty text or a missing-value marker: the cell is missing, not wrong."""
+        return not text or text in self.markers
 
     def convert(self, value: object) -> tuple[object, Problem | None]:
         """``(value for the model, None)``, ``(value, warning)``, ``(INVALID, error)``,
@@ -174,8 +190,8 @@ class NumberRule(Rule):
     expected = "a finite number"
     wanted = "a number"
 
-    def __init__(self, f: Field) -> None:
-        super().__init__(f)
+    def __init__(self, f: Field, *, markers: frozenset[str] = frozenset()) -> None:
+        super().__init__(f, markers=markers)
         self.low, self.high = f.minimum, f.maximum
         self.range: JSONValue = {"minimum": f.minimum, "maximum": f.maximum}
         self.missing_value = math.nan
@@ -184,7 +200,7 @@ class NumberRule(Rule):
         kind = type(value)
         if kind is str:
             text = str(value).strip()
-            if not text:
+            if self.is_blank(text):
                 return MISSING, None
             try:
                 number = float(text)
@@ -227,8 +243,10 @@ def _is_real_number(value: object) -> bool:
 class CategoryRule(Rule):
     """Categorical and boolean fields: one lookup table from folded text to category."""
 
-    def __init__(self, f: Field, allow_unknown: bool) -> None:
-        super().__init__(f)
+    def __init__(
+        self, f: Field, allow_unknown: bool, *, markers: frozenset[str] = frozenset()
+    ) -> None:
+        super().__init__(f, markers=markers)
         categories = [str(c) for c in f.categories or []]
         self.allow_unknown = allow_unknown
         self.exact = frozenset(categories)
@@ -252,7 +270,7 @@ class CategoryRule(Rule):
     def convert(self, value: object) -> tuple[object, Problem | None]:
         if type(value) is str:
             text = str(value).strip()
-            if not text:
+            if self.is_blank(text):
                 return MISSING, None
         elif isinstance(value, bool | np.bool_ | numbers.Integral):
             text = canonical_text(value)
@@ -286,7 +304,7 @@ class DateRule(Rule):
     def convert(self, value: object) -> tuple[object, Problem | None]:
         if isinstance(value, str):
             text = value.strip()
-            if not text:
+            if self.is_blank(text):
                 return MISSING, None
             if not any(ch.isdigit() for ch in text):  # "now", "today" parse, but are no data
                 return INVALID, self.problem("datetime_parsing", value)
@@ -329,17 +347,20 @@ def resolve(rule: Rule, raw: object, nan_is_missing: bool) -> Cell:
 
 def rules_for(schema: Schema, allow: bool | Mapping[str, bool]) -> list[Rule]:
     """One rule per feature field; ``allow`` is the unknown-category policy, for all
-    fields or per field name (a name outside the schema is an ``OptionError``)."""
+    fields or per field name (a name outside the schema is an ``OptionError``). Text
+    that training read as missing (the default markers and the schema's ``na_values``)
+    is missing for every rule."""
     per_field = _allow_per_field(schema, allow)
-    return [_rule_for(f, per_field[f.name]) for f in schema.feature_fields]
+    markers = frozenset(na_markers(schema.na_values)) - {""}
+    return [_rule_for(f, per_field[f.name], markers) for f in schema.feature_fields]
 
 
-def _rule_for(f: Field, allow_unknown: bool) -> Rule:
+def _rule_for(f: Field, allow_unknown: bool, markers: frozenset[str]) -> Rule:
     if f.role == "numeric":
-        return NumberRule(f)
+        return NumberRule(f, markers=markers)
     if f.role == "datetime":
-        return DateRule(f)
-    return CategoryRule(f, allow_unknown)
+        return DateRule(f, markers=markers)
+    return CategoryRule(f, allow_unknown, markers=markers)
 
 
 def _allow_per_field(schema: Schema, allow: bool | Mapping[str, bool]) -> dict[str, bool]:
