@@ -41,6 +41,9 @@ _OPERATORS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Pow: np.power,
 }
 _MAX_LENGTH = 1000
+# Deeper trees are refused before the recursive checks and evaluation walk them: 990
+# unary minuses fit in 1000 characters and overflowed Python's stack (RecursionError).
+_MAX_DEPTH = 200
 _BACKTICKED = re.compile(r"`([^`]*)`")
 _PLACEHOLDER = "__tabship_column_{}__"
 # What each forbidden node is called in an error message.
@@ -82,6 +85,8 @@ def parse_derived(expression: str) -> tuple[str, ast.expr]:
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise DerivedColumnError(expression, f"it is not a valid expression ({error})") from None
     name, value = _assignment(expression, module, columns)
+    if _depth(value) > _MAX_DEPTH:
+        raise DerivedColumnError(expression, f"it nests deeper than {_MAX_DEPTH} levels")
     _check_node(expression, value)
     return name, _with_real_names(value, columns)
 
@@ -125,6 +130,17 @@ def _assignment(expression: str, module: ast.Module, columns: dict[str, str]) ->
     if name.startswith("__") and target not in columns:
         raise DerivedColumnError(expression, f"the name '{name}' starts with '__'")
     return name, statements[0].value
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deep ``tree`` nests, counted without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = ast.iter_child_nodes(node)
+        stack.extend((c, depth + 1) for c in children if isinstance(c, ast.expr))
+    return deepest
 
 
 def _check_node(expression: str, node: ast.AST) -> None:
