@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from numpy.typing import NDArray
 
+from tabship.artifact import inflation_limit
 from tabship.plan._format import PLAN_FILE, PlanError
+from tabship.plan._gtil import GTILError, TreeliteModel
 from tabship.plan._spec import (
     LinearModel,
     Link,
@@ -177,7 +179,9 @@ class _Models:
         elif self.native and model.lightgbm:
             raw_of = _lightgbm(self.blob(model.lightgbm), margin=link != "none")
         else:
-            raw_of = _treelite(self.blob(model.treelite), model.float32, margin=link != "none")
+            raw_of = _treelite(
+                model.treelite, self.blob(model.treelite), model.float32, margin=link != "none"
+            )
 
         def predict(X: Floats) -> Floats:
             if order is not None:
@@ -188,8 +192,26 @@ class _Models:
         return predict
 
     def blob(self, name: str) -> bytes:
-        """A model file of the plan; stored deflated (Treelite files shrink about five-fold)."""
-        return zlib.decompress(self.blobs[name])
+        """A model file of the plan; stored deflated (Treelite files shrink about five-fold).
+
+        Inflated only up to ``tabship.artifact.inflation_limit`` of its deflated size: a
+        crafted file (a zlib bomb with its sha256 updated) is refused, not inflated whole.
+        """
+        deflated = self.blobs[name]
+        limit = inflation_limit(len(deflated))
+        inflater = zlib.decompressobj()
+        try:
+            data = inflater.decompress(deflated, limit)
+        except zlib.error as error:
+            raise PlanError(f"{name} is not a deflated model file ({error})") from None
+        if inflater.eof:
+            return data
+        if len(data) >= limit:
+            raise PlanError(
+                f"{name} would inflate past {limit:,} bytes (from {len(deflated):,}): "
+                "a damaged file or a decompression bomb"
+            )
+        raise PlanError(f"{name} is cut short (its deflated stream does not end)")
 
 
 def _linear(model: LinearModel) -> _ModelFunction:
@@ -202,17 +224,17 @@ def _linear(model: LinearModel) -> _ModelFunction:
     return lambda X: apply_link(np.einsum("ij,kj->ik", X, coef) + intercept, link)
 
 
-def _treelite(data: bytes, float32: bool, *, margin: bool) -> TreePredictor:
-    import treelite
-    import treelite.gtil
-
-    loaded = treelite.Model.deserialize_bytes(data)
+def _treelite(name: str, data: bytes, float32: bool, *, margin: bool) -> TreePredictor:
+    try:
+        loaded = TreeliteModel(data)
+    except GTILError as error:
+        raise PlanError(f"{name} is not a Treelite model this version reads: {error}") from None
 
     def predict(X: Floats) -> Floats:
         if float32:
             X = X.astype(np.float32).astype(np.float64)
         threads = 1 if len(X) < 1000 else -1
-        return np.asarray(treelite.gtil.predict(loaded, X, nthread=threads, pred_margin=margin))
+        return np.asarray(loaded.predict(X, nthread=threads, margin=margin))
 
     return predict
 
