@@ -92,6 +92,18 @@ def hadolint_binary() -> str:
 # --- golden files --------------------------------------------------------------------------
 
 
+def test_an_image_serving_a_plan_leaves_scipy_out_in_the_same_layer():
+    """Only Treelite's Python wrapper needs SciPy; a plan calls Treelite's C library."""
+    planned = replace(SPEC, pins=(("numpy", "2.4.6"), ("treelite", "4.8.1"), ("scipy", "1.16")))
+    run = next(
+        line
+        for line in render_files("docker", planned)["Dockerfile"].split("\nRUN ")
+        if line.startswith("pip install")
+    )
+    assert "pip uninstall --yes --quiet scipy" in run.split("\n\n")[0]
+    assert "uninstall" not in render_files("docker", SPEC)["Dockerfile"]  # sklearn needs it
+
+
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_rendered_files_match_the_golden_files(target):
     rendered = render_files(target, SPEC)

@@ -47,10 +47,10 @@ WORKDIR /app
 
 # Dependencies first: this layer is reused until requirements.txt or the wheel change.
 # The libraries' own test suites (about 120 MB in numpy, scipy and pandas) are never run
-# here, so they go in the same layer.
+# here, so they go in the same layer.{_scipy_comment(spec)}
 COPY requirements.txt ./
 COPY {WHEEL_DIR}/ ./{WHEEL_DIR}/
-RUN pip install --no-cache-dir -r requirements.txt \\
+RUN pip install --no-cache-dir -r requirements.txt \\{_scipy_removal(spec)}
     && find "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \\
         -depth -type d -name tests -exec rm -rf {{}} +
 
@@ -63,6 +63,19 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \\
     CMD {json.dumps(["python", "-c", _HEALTH_PROBE])}
 CMD {cmd}
 """
+
+
+def _scipy_comment(spec: DeploySpec) -> str:
+    if not spec.serves_from_plan:
+        return ""
+    return (
+        "\n# SciPy (111 MB) is removed in the same layer: only Treelite's Python wrapper"
+        "\n# requires it, and a scoring plan calls Treelite's C library without that wrapper."
+    )
+
+
+def _scipy_removal(spec: DeploySpec) -> str:
+    return "\n    && pip uninstall --yes --quiet scipy \\" if spec.serves_from_plan else ""
 
 
 def render_dockerignore(spec: DeploySpec) -> str:
