@@ -27,9 +27,11 @@ class PredictAnswer(TypedDict):
 
     ``probabilities`` is None for a regression model; ``explanations`` is there when it
     was asked for (``explain=True``), one list of ``{"feature", "value",
-    "contribution"}`` per record. ``ids`` names each scored record (32 hex digits, in
-    order): the id ``POST /feedback`` takes with the true outcome (an older server may
-    not send it).
+    "contribution"}`` per record, with ``expected_value`` (the mean prediction over the
+    model's background training rows: a number, or one per class) that each record's
+    contributions add up to its prediction (its predicted class's probability) from.
+    ``ids`` names each scored record (32 hex digits, in order): the id ``POST /feedback``
+    takes with the true outcome (an older server may not send it).
     """
 
     predictions: list[Any]  # a float per record (regression) or a class label
@@ -38,6 +40,7 @@ class PredictAnswer(TypedDict):
     warnings: list[ErrorItem]
     defaulted: list[list[int | str]]  # [record index, field] pairs
     unknown_fields: list[str]
+    expected_value: NotRequired[float | dict[str, float]]
     explanations: NotRequired[list[list[dict[str, Any]]]]
     errors: NotRequired[list[ErrorItem]]
 

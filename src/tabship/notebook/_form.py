@@ -54,6 +54,10 @@ _CSS = """<style>
 .tabship-result .chart .axis, .tabship-result .chart .tick { stroke: #9aa3b2; stroke-width: 1; }
 .tabship-result .chart .marker { stroke: #111827; stroke-width: 2; stroke-dasharray: 5 4; }
 .tabship-result .chart .marker-label { font-weight: 700; fill: #111827; }
+.tabship-result .chart .bar-up { fill: #2454d6; }
+.tabship-result .chart .bar-down { fill: #d9640f; }
+.tabship-result .chart .value.up { fill: #2454d6; font-weight: 600; }
+.tabship-result .chart .value.down { fill: #d9640f; font-weight: 600; }
 </style>"""
 
 
@@ -141,6 +145,10 @@ def result_html(backend: ScoredModel, scored: Scored, record: Mapping[str, objec
         parts.append(f"<h4>{html.escape(view.distribution_title)}</h4>")
         parts.append(f"<div class='muted'>{html.escape(view.distribution_caption)}</div>")
         parts.append(str(view.distribution_svg))
+    if view.contribution_svg:  # the same numbers as the web page and Model.score
+        parts.append("<h4>What pushed it up or down</h4>")
+        parts.append(f"<div class='muted'>{html.escape(view.contribution_caption)}</div>")
+        parts.append(str(view.contribution_svg))
     for warning in view.warnings:
         parts.append(f"<div class='muted'>Note: {html.escape(warning)}</div>")
     parts.append("</div>")
@@ -233,7 +241,7 @@ class _LocalBackend:
         self.summary = model.summary
 
     def score(self, record: dict[str, Any]) -> Scored:
-        return self.model.score([record])
+        return self.model.score([record], explain=True)
 
 
 class _RemoteBackend:
@@ -251,4 +259,4 @@ class _RemoteBackend:
     def score(self, record: dict[str, Any]) -> Scored:
         from tabship.runtime import Scored
 
-        return Scored.from_json(self.client.score([record]))
+        return Scored.from_json(self.client.score([record], explain=True))

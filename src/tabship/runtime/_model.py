@@ -20,9 +20,9 @@ from tabship.artifact import load as load_artifact
 from tabship.data import Schema, Summary
 from tabship.errors import TaskError
 from tabship.plan import Plan
-from tabship.runtime._explain import PredictColumns
+from tabship.runtime._explain import BACKGROUND_FILE, Explainer, PredictColumns
 from tabship.runtime._planning import plan_for
-from tabship.runtime._scoring import Scored, frame_predictor, score_records
+from tabship.runtime._scoring import Scored, background_explainer, frame_predictor, score_records
 from tabship.runtime._validate import RecordValidator
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ class Model:
         # with a warning; a server may refuse them instead (``--strict-categories``).
         self.allow_unknown_categories = True
         self._validator: RecordValidator | None = None
+        self._explainer: Explainer | None = None
         self.plan: Plan | None = plan_for(artifact, native_lightgbm)
         self._predict: PredictColumns | None = self.plan.predict if self.plan else None
 
@@ -123,6 +124,20 @@ class Model:
             self._validator = RecordValidator(self.schema, allow_unknown_categories=policy)
         return self._validator
 
+    @property
+    def explainer(self) -> Explainer:
+        """What ``score(..., explain=True)`` explains with: Shapley values of the inputs
+        against the background rows saved at training (``background.json``), built on
+        first use and kept (it predicts the background rows once)."""
+        if self._explainer is None:
+            self._explainer = background_explainer(
+                self.predict_columns,
+                self.classes,
+                self.schema,
+                self.artifact.extra_files.get(BACKGROUND_FILE),
+            )
+        return self._explainer
+
     def score(
         self,
         data: Any,
@@ -144,6 +159,7 @@ class Model:
             allow_unknown_categories=self.allow_unknown_categories,
             probability_dicts=probability_dicts,
             validator=self.validator,
+            explainer=self.explainer if explain else None,
         )
 
     def predict(self, data: Any) -> np.ndarray:

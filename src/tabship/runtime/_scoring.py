@@ -15,10 +15,10 @@ import numpy as np
 
 from tabship.data import Schema
 from tabship.errors import ErrorItem
-from tabship.runtime._explain import PredictColumns, explain_record
+from tabship.runtime._explain import Explainer, PredictColumns, read_background
 from tabship.runtime._validate import RecordValidator, ValidationResult
 
-__all__ = ["Scored", "frame_predictor", "score_records"]
+__all__ = ["Scored", "background_explainer", "frame_predictor", "score_records"]
 
 
 @dataclass
@@ -32,6 +32,9 @@ class Scored:
     # batch scoring reads this instead of a dict per record.
     probability_matrix: Any = field(default=None, repr=False)
     explanations: list[list[dict[str, Any]]] | None = None
+    # With explanations: the mean prediction over the model's background rows (a number,
+    # or one per class), what each record's contributions add up to its prediction from.
+    expected_value: float | dict[str, float] | None = None
     errors: list[ErrorItem] = field(default_factory=list)
     warnings: list[ErrorItem] = field(default_factory=list)
     defaulted: list[Any] = field(default_factory=list)
@@ -54,6 +57,7 @@ class Scored:
             "unknown_fields": self.unknown_fields,
         }
         if self.explanations is not None:
+            body["expected_value"] = self.expected_value
             body["explanations"] = self.explanations
         if self.errors:
             body["errors"] = self.errors
@@ -81,6 +85,7 @@ class Scored:
             ids=list(body["ids"]) if body.get("ids") is not None else None,
             probabilities=body.get("probabilities"),
             explanations=body.get("explanations"),
+            expected_value=body.get("expected_value"),
             errors=list(body.get("errors", [])) if errors is None else errors,
             warnings=list(body.get("warnings", [])),
             defaulted=list(body.get("defaulted", [])),
@@ -100,6 +105,7 @@ def score_records(
     allow_unknown_categories: bool = True,
     probability_dicts: bool = True,
     validator: RecordValidator | None = None,
+    explainer: Explainer | None = None,
 ) -> Scored:
     """Validate ``data`` against ``schema``, then predict the valid records.
 
@@ -111,7 +117,9 @@ def score_records(
     ``probability_matrix`` only (a dict per record costs more than the model on a big
     batch). ``validator`` is the schema's record validator when the caller holds one (a
     ``Model`` does, so its lookup tables are built once, not per request); otherwise one
-    is built for ``schema`` and ``allow_unknown_categories``.
+    is built for ``schema`` and ``allow_unknown_categories``. ``explainer`` gives the
+    explanations (``Model.explainer``: Shapley values against the stored background
+    rows); without one they are measured from the schema's typical values.
     """
     if validator is None:
         validator = RecordValidator(schema, allow_unknown_categories=allow_unknown_categories)
@@ -142,16 +150,30 @@ def score_records(
             scored.probabilities = [dict(zip(classes, r, strict=True)) for r in output.tolist()]
         class_of_row = best.tolist()
     if explain:
+        if explainer is None:
+            explainer = background_explainer(predict, classes, schema, None)
+        scored.expected_value = explainer.expected_value
         scored.explanations = [
-            explain_record(
-                predict,
-                {name: values[i] for name, values in checked.columns.items()},
-                schema,
-                class_of_row[i],
+            explainer.explain(
+                {name: values[i] for name, values in checked.columns.items()}, class_of_row[i]
             )
             for i in range(n)
         ]
     return scored
+
+
+def background_explainer(
+    predict: PredictColumns, classes: list[str] | None, schema: Schema, background: bytes | None
+) -> Explainer:
+    """The explainer on the stored background rows (``background.json``), read through
+    the same validation as a request (unseen categories accepted: they are training
+    values); rows it refuses are left out, and with none left (or no file) the schema's
+    typical values stand in."""
+    validator = RecordValidator(schema)
+    checked = validator.validate(read_background(background, schema))
+    if not checked.valid_index:
+        checked = validator.validate(read_background(None, schema))
+    return Explainer(predict, checked.columns, classes)
 
 
 def frame_predictor(pipeline: Any, schema: Schema) -> PredictColumns:

@@ -41,13 +41,19 @@ class TrainingRun:
     importance: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     path: Path | None = None
+    # ``background.json``: the training rows explanations are measured against
+    # (``tabship.runtime.background_bytes``); None saves a model without it.
+    background: bytes | None = field(default=None, repr=False)
 
     def save(self, path: str | Path, *, force: bool = False) -> Path:
         """Write the artifact atomically; refuse to replace an existing one unless ``force``."""
         from tabship import artifact
         from tabship.plan import plan_files
-        from tabship.runtime import pipeline_probe
+        from tabship.runtime import BACKGROUND_FILE, pipeline_probe
 
+        extra: dict[str, bytes] = plan_files(self.model, self.schema, probe=pipeline_probe)
+        if self.background is not None:
+            extra[BACKGROUND_FILE] = self.background
         self.path = artifact.save(
             path,
             pipeline=self.model,
@@ -55,7 +61,7 @@ class TrainingRun:
             metrics=self.metrics,
             summary=self.summary,
             report_html=self.report_html,
-            extra_files=plan_files(self.model, self.schema, probe=pipeline_probe),
+            extra_files=extra,
             force=force,
         )
         return self.path

@@ -22,6 +22,7 @@ from tabship.data import (
     summarize,
 )
 from tabship.errors import TabshipWarning
+from tabship.runtime import background_bytes
 from tabship.search import Deadline
 from tabship.training._budget import importance_seconds, search_seconds
 from tabship.training._run import TrainingRun
@@ -215,6 +216,7 @@ def _search_evaluate_refit(
         report_html=report_html,
         importance=importance,
         warnings=d.notes,
+        background=background_bytes(d.X, d.schema, seed=seed),
     )
 
 

@@ -114,7 +114,7 @@ def result_view(model: ScoredModel, scored: Scored, typed: Mapping[str, str]) ->
             explanation, unit="pp" if scored.probabilities else ""
         )
         view.contribution_caption = _contribution_caption(
-            target, str(predicted), bool(scored.probabilities), len(explanation)
+            target, predicted, scored, len(explanation)
         )
     return view
 
@@ -189,17 +189,35 @@ def share_below(edges: Sequence[float], counts: Sequence[int], value: float) -> 
     return below / total
 
 
-def _contribution_caption(target: str, predicted: str, is_class: bool, n: int) -> str:
-    what = (
-        f"the probability of {predicted} (in percentage points)"
-        if is_class
-        else f"the predicted {target}"
-    )
+def _contribution_caption(target: str, predicted: object, scored: Scored, n: int) -> str:
+    """What the bars measure: the move from the expected value (the mean prediction
+    over training rows) to this prediction, which the bars add up to."""
     shown = "" if n <= 10 else " The ten largest are shown."
+    expected = scored.expected_value
+    if scored.probabilities:
+        what = f"the probability of {predicted} (in percentage points)"
+        start = expected.get(str(predicted)) if isinstance(expected, Mapping) else None
+        end = scored.probabilities[0].get(str(predicted), 0.0)
+        start_text, end_text = _percent_or_none(start), format_percent(end)
+    else:
+        what = f"the predicted {target}"
+        start = expected if isinstance(expected, int | float) else None
+        start_text, end_text = _number_or_none(start), _prediction_text(predicted)
+    if start_text is None:
+        return f"Each bar is how much that input pushed {what} up or down.{shown}"
     return (
-        f"Each bar is how much {what} changes when that input is replaced by a typical "
-        f"training value (its median or most frequent value).{shown}"
+        f"Each bar is how much that input moved {what} away from {start_text}, the average "
+        f"prediction over training rows; the contributions of all inputs add up to this "
+        f"prediction, {end_text}.{shown}"
     )
+
+
+def _percent_or_none(value: object) -> str | None:
+    return format_percent(float(value)) if isinstance(value, int | float) else None
+
+
+def _number_or_none(value: object) -> str | None:
+    return format_number(float(value)) if isinstance(value, int | float) else None
 
 
 def _defaulted_names(defaulted: Sequence[object]) -> set[str]:
