@@ -18,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 import tabship
-from tabship.serve._errors import install_error_handlers
+from tabship.serve._errors import JSONAnswer, install_error_handlers
 from tabship.serve._limits import BodySizeLimit
+from tabship.serve._methods import HttpMethods
 from tabship.serve._metrics import LogMetrics, Metrics, MetricsMiddleware
 from tabship.serve._monitoring import LogOptions, ServedLog
 from tabship.serve._openapi import install_openapi
@@ -96,6 +97,7 @@ def create_app(
         version=tabship.__version__,
         description="Predictions from a model trained and saved by tabship.",
         lifespan=_lifespan(model_path, strict_categories, log),
+        default_response_class=JSONAnswer,
     )
     app.state.model = None
     app.state.served_log = None
@@ -109,6 +111,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(monitor.router)
     _include_pages(app)
+    app.add_middleware(HttpMethods, routes=app.router.routes)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     if cors_origins:
         app.add_middleware(

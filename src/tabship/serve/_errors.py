@@ -24,10 +24,11 @@ message, never the exception text.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,8 +37,10 @@ from starlette.exceptions import HTTPException
 
 from tabship.data import JSONValue, json_safe
 from tabship.errors import ErrorItem, TabshipError, ValidationError, error_item
+from tabship.serve._methods import allow_header, allowed_methods
 
 __all__ = [
+    "JSONAnswer",
     "ProblemError",
     "error_body",
     "error_response",
@@ -100,13 +103,25 @@ def _echo_text(value: object) -> JSONValue:
     return str(value)
 
 
+class JSONAnswer(JSONResponse):
+    """A JSON response that cannot fail on text a client sent: what UTF-8 cannot hold
+    (a lone surrogate echoed back) is written as a JSON escape instead of a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+            return text.encode("ascii")
+
+
 def error_response(
     status: int,
     message: str,
     detail: Sequence[Mapping[str, object]] = (),
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(error_body(message, detail), status_code=status, headers=headers)
+    return JSONAnswer(error_body(message, detail), status_code=status, headers=headers)
 
 
 async def _problem(request: Request, exc: Exception) -> JSONResponse:
@@ -135,7 +150,10 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     message = str(exc.detail).rstrip(".") + "."
     item = error_item(["path"], message, _snake(str(exc.detail)), request.url.path)
-    return error_response(exc.status_code, message, [item], exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # every method of the path, not the first route's
+        headers["Allow"] = allow_header(allowed_methods(request.app.router.routes, request.scope))
+    return error_response(exc.status_code, message, [item], headers)
 
 
 async def _bug(request: Request, exc: Exception) -> JSONResponse:

@@ -6,8 +6,13 @@ record. They are documentation only: the routes parse the raw body themselves an
 to the runtime validator, because that validator is more forgiving than a pydantic model
 would be (``"high"`` matches ``"HIGH"``, numeric strings are numbers, an out-of-range
 number is accepted with a warning) and because every error must come from one place in
-one shape. Hence numeric fields carry their observed range in the description and
-``examples``, never as ``minimum``/``maximum``.
+one shape.
+
+The document declares what the server enforces, no more: numbers carry the float32
+bound the validator refuses beyond as ``minimum``/``maximum``, and their observed range
+in the description and ``examples`` only (outside it is a warning); categories carry an
+``enum`` only with ``--strict-categories`` (otherwise an unseen one is accepted with a
+warning, so the training values are listed in the description and ``examples``).
 
 The model is loaded by the app's lifespan, after the routes exist, so the document is
 built on first request and cached.
@@ -16,8 +21,9 @@ built on first request and cached.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, TypeGuard
+from typing import Annotated, Any, Literal, TypeGuard
 
+import numpy as np
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -29,6 +35,11 @@ __all__ = ["ErrorBody", "ErrorItem", "install_openapi", "record_model"]
 
 _REF = "#/components/schemas/{model}"
 PREDICTION_ROUTES = (("/predict", "post"), ("/predict", "get"), ("/predict/csv", "post"))
+# The validator refuses a magnitude beyond float32's (tree models compare float32 inputs):
+# tabship.runtime's LARGEST_MODEL_NUMBER, the bound declared for every number.
+LARGEST_NUMBER = float(np.finfo(np.float32).max)
+_LISTED = 10  # training categories quoted in a description
+_EXAMPLES = 50  # ... and given as examples
 KEYED_ROUTES = (
     *PREDICTION_ROUTES,
     ("/feedback", "post"),
@@ -54,11 +65,14 @@ class ErrorBody(BaseModel):
     detail: list[ErrorItem]
 
 
-def record_model(schema: Schema, *, name: str = "Record", columns: bool = False) -> type[BaseModel]:
-    """A pydantic model with one field per schema field (lists of them if ``columns``)."""
+def record_model(
+    schema: Schema, *, name: str = "Record", columns: bool = False, strict: bool = False
+) -> type[BaseModel]:
+    """A pydantic model with one field per schema field (lists of them if ``columns``);
+    ``strict``: unseen categories are refused (``--strict-categories``)."""
     definitions: dict[str, Any] = {}
     for i, field in enumerate(schema.fields):
-        annotation, extra = _field_type(field)
+        annotation, extra = _field_type(field, strict)
         if columns:
             annotation = list[annotation]  # type: ignore[valid-type]
             extra = {**extra, "min_length": 1}
@@ -73,18 +87,25 @@ def record_model(schema: Schema, *, name: str = "Record", columns: bool = False)
     return model
 
 
-def _field_type(field: SchemaField) -> tuple[Any, dict[str, Any]]:
+def _field_type(field: SchemaField, strict: bool) -> tuple[Any, dict[str, Any]]:
     if field.role == "numeric":
-        return float, {
+        bounded = Annotated[float, Field(ge=-LARGEST_NUMBER, le=LARGEST_NUMBER)]
+        return bounded, {
             "description": _numeric_text(field),
             "examples": _examples(field),
         }
     if field.role in ("categorical", "boolean") and field.categories:
-        text = (
-            f"{field.role.capitalize()}; one of the training values, matched ignoring case "
-            "and surrounding spaces."
-        )
-        return Literal[tuple(field.categories)], {"description": text}
+        categories = [str(c) for c in field.categories]
+        if strict:
+            text = (
+                f"{field.role.capitalize()}; one of the training values, matched ignoring "
+                "case and surrounding spaces."
+            )
+            return Literal[tuple(categories)], {"description": text}
+        return str, {
+            "description": _category_text(field, categories),
+            "examples": categories[:_EXAMPLES],
+        }
     if field.role == "datetime":
         return str, {"description": "A date or date-time, e.g. 2024-05-17."}
     text = f"Accepted and ignored by the model (role: {field.role})."
@@ -93,11 +114,23 @@ def _field_type(field: SchemaField) -> tuple[Any, dict[str, Any]]:
 
 def _numeric_text(field: SchemaField) -> str:
     kind = "Integer" if field.is_integer else "Number"
+    bound = f"A magnitude beyond {LARGEST_NUMBER:.4g} (float32's largest) is refused."
     if field.minimum is None or field.maximum is None:
-        return f"{kind}."
+        return f"{kind}. {bound}"
     return (
         f"{kind}; training values ranged from {_num(field.minimum)} to {_num(field.maximum)}. "
-        "Values outside that range are accepted with a warning."
+        f"Values outside that range are accepted with a warning. {bound}"
+    )
+
+
+def _category_text(field: SchemaField, categories: list[str]) -> str:
+    shown = ", ".join(repr(c) for c in categories[:_LISTED])
+    if len(categories) > _LISTED:
+        shown += f", ... ({len(categories)} in all)"
+    return (
+        f"{field.role.capitalize()}; the training values are {shown}, matched ignoring case "
+        "and surrounding spaces. Another value is accepted with a warning (refused when the "
+        "server runs with --strict-categories)."
     )
 
 
@@ -135,9 +168,23 @@ def response_model(schema: Schema) -> type:
         warnings=(list[dict[str, Any]], Field(description="Accepted but unusual inputs.")),
         defaulted=(list[Any], Field(description="Missing optional fields given a default.")),
         unknown_fields=(list[str], Field(description="Fields the model does not know.")),
+        expected_value=(
+            float | dict[str, float] | None,
+            Field(
+                None,
+                description="With ?explain=true: the mean prediction over the model's "
+                "background training rows (a number; for a classifier one per class), from "
+                "which each record's contributions add up to its prediction (its predicted "
+                "class's probability).",
+            ),
+        ),
         explanations=(
             list[list[dict[str, Any]]] | None,
-            Field(None, description="With ?explain=true: inputs that pushed each prediction."),
+            Field(
+                None,
+                description="With ?explain=true: per record, each input's contribution "
+                "(Shapley value against the background training rows), largest first.",
+            ),
         ),
         errors=(list[dict[str, Any]] | None, Field(None)),
     )
@@ -158,7 +205,12 @@ def install_openapi(app: FastAPI) -> None:
         model = getattr(app.state, "model", None)
         if model is None:  # not loaded yet: a generic document, not cached
             return doc
-        describe_model(doc, model.schema, max_records=app.state.max_records)
+        describe_model(
+            doc,
+            model.schema,
+            max_records=app.state.max_records,
+            strict=not model.allow_unknown_categories,
+        )
         if app.state.api_key:
             _add_bearer(doc)
         app.openapi_schema = doc
@@ -167,12 +219,14 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def describe_model(doc: dict[str, Any], schema: Schema, *, max_records: int) -> None:
+def describe_model(
+    doc: dict[str, Any], schema: Schema, *, max_records: int, strict: bool = False
+) -> None:
     """Put the schema's models, the three body forms and the query parameters in ``doc``."""
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     for model in (
-        record_model(schema),
-        record_model(schema, name="Columns", columns=True),
+        record_model(schema, strict=strict),
+        record_model(schema, name="Columns", columns=True, strict=strict),
         response_model(schema),
         ErrorBody,
     ):
@@ -208,7 +262,7 @@ def describe_model(doc: dict[str, Any], schema: Schema, *, max_records: int) -> 
     }
     post["parameters"] = [_explain_parameter()]
     get = paths["/predict"]["get"]
-    get["parameters"] = [_query_parameter(f, example) for f in schema.fields]
+    get["parameters"] = [_query_parameter(f, example, strict) for f in schema.fields]
     get["parameters"].append(_explain_parameter())
     for method in (post, get):
         method["responses"]["200"]["content"]["application/json"]["schema"] = {
@@ -222,8 +276,8 @@ def _component(model: Any) -> dict[str, Any]:
     return {**definitions, model.__name__: schema}
 
 
-def _query_parameter(field: SchemaField, example: dict[str, Any]) -> dict[str, Any]:
-    record = _field_schema(field)
+def _query_parameter(field: SchemaField, example: dict[str, Any], strict: bool) -> dict[str, Any]:
+    record = _field_schema(field, strict)
     parameter = {
         "name": field.name,
         "in": "query",
@@ -236,9 +290,9 @@ def _query_parameter(field: SchemaField, example: dict[str, Any]) -> dict[str, A
     return parameter
 
 
-def _field_schema(field: SchemaField) -> dict[str, Any]:
+def _field_schema(field: SchemaField, strict: bool) -> dict[str, Any]:
     """The JSON schema of one field, as it appears inside ``Record``."""
-    annotation, extra = _field_type(field)
+    annotation, extra = _field_type(field, strict)
     model = create_model("One", value=(annotation, Field(..., **extra)))
     prop = dict(model.model_json_schema()["properties"]["value"])
     prop.pop("title", None)

@@ -30,9 +30,10 @@ from tabship.serve._body import (
     relocate,
     too_many_records,
 )
-from tabship.serve._errors import ProblemError, reject
+from tabship.serve._errors import JSONAnswer, ProblemError, reject
 from tabship.serve._monitoring import log_scored, new_ids
 from tabship.serve._openapi import ErrorBody
+from tabship.serve._text import attachment, lone_surrogates, scored_name
 
 __all__ = ["router"]
 
@@ -77,10 +78,14 @@ router = APIRouter(dependencies=[Depends(require_api_key)], tags=["predict"])
 @router.post("/predict", responses=_ERRORS, summary="Predict JSON records")
 async def predict_json(request: Request) -> JSONResponse:
     """Predict one record, a list of records, or columns; ``?explain=true`` for reasons."""
-    explain = parse_flag(request.query_params.get("explain"), "explain")
-    records, form = parse_records(await request.body())
+    explain = _explain(request)
+    raw = await request.body()
+    records, form = parse_records(raw)
     if len(records) > request.app.state.max_records:
         raise too_many_records(len(records), request.app.state.max_records)
+    unreadable = lone_surrogates(raw, records)
+    if unreadable:
+        raise ProblemError(422, None, relocate(unreadable, form))
     return await _score(request, records, form, explain, "POST /predict")
 
 
@@ -88,7 +93,7 @@ async def predict_json(request: Request) -> JSONResponse:
 async def predict_query(request: Request) -> JSONResponse:
     """Predict the one record given as query parameters (``?age=19&sex=female``)."""
     record = {k: v for k, v in request.query_params.items() if k != "explain"}
-    explain = parse_flag(request.query_params.get("explain"), "explain")
+    explain = _explain(request)
     return await _score(request, [record], "query", explain, "GET /predict")
 
 
@@ -127,12 +132,25 @@ async def predict_csv(request: Request) -> StreamingResponse:
     # The first chunk is scored before answering, so that a failure there is a proper
     # error response rather than a 200 cut short.
     first = await run_in_threadpool(next, chunks)
-    stem = filename.rsplit(".", 1)[0] if filename else "predictions"
     return StreamingResponse(
         itertools.chain([first], chunks),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.scored.csv"'},
+        headers={"Content-Disposition": attachment(scored_name(filename))},
     )
+
+
+def _explain(request: Request) -> bool:
+    """``?explain=``: true or false; empty (``?explain``) is neither, and refused."""
+    value = request.query_params.get("explain")
+    if value is not None and not value.strip():
+        reject(
+            ["query", "explain"],
+            "The 'explain' parameter must be true or false. Got an empty value.",
+            "bool_parsing",
+            value,
+            expected="true or false",
+        )
+    return parse_flag(value, "explain")
 
 
 async def _score(
@@ -157,7 +175,27 @@ async def _score(
     for key in ("warnings", "errors"):
         if body.get(key):
             body[key] = relocate(body[key], form)
-    return JSONResponse(json_safe(body, nonfinite="null"))
+    return JSONAnswer(json_safe(body, nonfinite="null"))
+
+
+def _one_file(files: list[tuple[str, UploadFile]]) -> UploadFile:
+    """The form's one file (in the field 'file' or any other); none or several is a 422
+    naming the fields, never a guess at which file the client meant."""
+    if not files:
+        message = "The form has no file. Send the CSV in a form field named 'file'."
+        raise ProblemError(422, message, [error_item(["body", "file"], message, "missing")])
+    if len(files) == 1:
+        return files[0][1]
+    names = [name for name, _ in files]
+    message = (
+        f"The form must hold one file, the CSV in the field 'file'. Got {len(files)} files, "
+        f"in the fields {', '.join(repr(n) for n in names)}. Send one file per request."
+    )
+    items = [
+        error_item(["body", name], message, "too_many_files", len(files), expected="one file")
+        for name in dict.fromkeys(names)
+    ]
+    raise ProblemError(422, message, items)
 
 
 async def _upload(request: Request) -> tuple[bytes, str]:
@@ -173,13 +211,7 @@ async def _upload(request: Request) -> tuple[bytes, str]:
                 "Send the CSV with -F file=@data.csv.",
                 "multipart_invalid",
             )
-        files = [v for v in form.values() if isinstance(v, UploadFile)]
-        field = form.get("file")
-        upload = field if isinstance(field, UploadFile) else None
-        upload = upload or (files[0] if files else None)
-        if upload is None:
-            message = "The form has no file. Send the CSV in a form field named 'file'."
-            raise ProblemError(422, message, [error_item(["body", "file"], message, "missing")])
+        upload = _one_file([(k, v) for k, v in form.multi_items() if isinstance(v, UploadFile)])
         return await upload.read(), upload.filename or ""
     if content_type not in _CSV_TYPES:
         message = (

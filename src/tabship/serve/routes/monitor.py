@@ -27,8 +27,9 @@ from tabship.data import json_safe
 from tabship.errors import OptionError, error_item
 from tabship.serve._auth import require_api_key
 from tabship.serve._body import too_many_records
-from tabship.serve._errors import ProblemError, error_body, reject, summarize
+from tabship.serve._errors import JSONAnswer, ProblemError, error_body, reject, summarize
 from tabship.serve._openapi import ErrorBody, ErrorItem
+from tabship.serve._text import lone_surrogates
 
 if TYPE_CHECKING:
     from tabship.monitor import FeedbackResult, MonitorReport
@@ -124,7 +125,11 @@ async def feedback(request: Request) -> JSONResponse:
     200: all stored; 207: some stored; 422: none stored.
     """
     served = _served_log(request)
-    items = _feedback_items(await request.body(), request.app.state.max_records)
+    raw = await request.body()
+    items = _feedback_items(raw, request.app.state.max_records)
+    unreadable = lone_surrogates(raw, items)
+    if unreadable:  # an id or a label no database can store as text
+        raise ProblemError(422, None, [{**i, "loc": ["body", *i["loc"]]} for i in unreadable])
     model = request.app.state.model
     result = await run_in_threadpool(_store_feedback, served, items, model.task, model.classes)
     status = 200 if not result.errors else (207 if result.stored else 422)
@@ -134,7 +139,7 @@ async def feedback(request: Request) -> JSONResponse:
         else f"Stored {result.stored} of {len(items)}. " + summarize(result.errors)
     )
     body = {"stored": result.stored, **error_body(message, result.errors)}
-    return JSONResponse(body, status_code=status)
+    return JSONAnswer(body, status_code=status)
 
 
 @router.get(
