@@ -1,6 +1,7 @@
-"""Serving benchmark: tabship serve against the tutorials' Flask app, in the same run.
+"""Serving benchmark: tabship serve against the floor, MLflow and the tutorials' Flask app.
 
-For the insurance and adult models it measures, for each server:
+For the insurance and adult models it measures, for each server, in the same run and with
+the same worker count:
 - requests/s and p50/p99 latency of one-record ``POST /predict`` at concurrency 1 and 16
   (wrk, Debian's HTTP load generator, on loopback);
 - startup time from process start to the first 200;
@@ -15,13 +16,26 @@ For the insurance and adult models it measures, for each server:
   read after the last wrk run; wrk's own count of completed requests is reported too: it
   misses the few requests still in flight when its clock stops).
 
-The baseline is what the tutorials build: a Flask app that unpickles the same fitted
-pipeline once at startup and builds a one-row DataFrame per request, served by gunicorn
-with the same number of workers. Both servers run on this machine, one at a time, with
-wrk beside them on the same 2 cores, so the ratio is what to read, not the absolutes.
+The references, all serving the same fitted pipeline (or, for the floor, none):
 
-    python bench/serve.py                  # needs: apt-get install wrk; pip install flask gunicorn
-    python bench/serve.py --duration 5 --models insurance
+- ``floor``: the cheapest Python answer, a bare Starlette app on uvicorn that parses the
+  JSON body and returns a constant (uvicorn's defaults, access log off, TCP_NODELAY on
+  the shared socket as tabship has it);
+- ``mlflow``: ``mlflow models serve --env-manager local`` of the pipeline saved with
+  ``mlflow.sklearn.save_model`` and a signature, answering ``POST /invocations`` with
+  ``{"dataframe_records": [record]}``. MLflow cannot share the project's environment (it
+  pins pyarrow < 26, importlib-metadata < 10 and gunicorn < 27), so it runs from its own
+  virtual environment, which sees the project's packages behind its own: made on first use
+  from bench/mlflow-constraints.txt (``--mlflow-env``, ``pip install`` once; nothing is
+  fetched while the servers run);
+- ``tutorial``: what the tutorials build, a Flask app that unpickles the pipeline once at
+  startup and builds a one-row DataFrame per request, served by gunicorn.
+
+The servers run side by side on this machine with wrk beside them on the same 2 cores
+and take turns, so the ratios are what to read, not the absolutes.
+
+    python bench/serve.py --workers 1      # needs: apt-get install wrk; pip install -e '.[bench]'
+    python bench/serve.py --duration 5 --models insurance --no-mlflow
 
 Writes bench/results/serve.md and serve.json. ``--no-log`` skips the logging runs.
 """
@@ -75,6 +89,51 @@ def predict():
 @app.route("/health")
 def health():
     return "ok"
+"""
+FLOOR_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+
+async def predict(request):
+    await request.json()
+    return JSONResponse({"predictions": [0.0]})
+
+
+async def health(request):
+    return PlainTextResponse("ok")
+
+
+app = Starlette(routes=[Route("/predict", predict, methods=["POST"]), Route("/health", health)])
+"""
+# The floor's uvicorn, on a listening socket with TCP_NODELAY as `tabship serve` makes it
+# (uvicorn's own multi-worker socket leaves Nagle's algorithm on: 44 ms per request).
+FLOOR_SERVER = """
+import socket, sys, uvicorn
+port, workers = int(sys.argv[1]), int(sys.argv[2])
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+listener.bind(("127.0.0.1", port))
+listener.set_inheritable(True)
+uvicorn.run("floor_app:app", fd=listener.fileno(), workers=workers, access_log=False,
+            log_level="warning")
+"""
+MLFLOW_SAVE = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import pandas as pd
+import mlflow.sklearn
+from mlflow.models import infer_signature
+import tabship
+
+model_dir, out = sys.argv[1], sys.argv[2]
+model = tabship.load(model_dir)
+frame = pd.DataFrame([model.schema.example])
+signature = infer_signature(frame, model.pipeline.predict(frame))
+mlflow.sklearn.save_model(model.pipeline, out, signature=signature,
+                          serialization_format="cloudpickle")
 """
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -157,22 +216,23 @@ def postmaster_pid(server: Any) -> int:
 
 
 def worker_rss_mb(master_pid: int) -> list[float]:
-    """RSS of every process in the server's session except the master, in MB."""
-    sizes = []
+    """RSS of every process in the server's session except the master, in MB; the
+    master's own when it is the only one (one worker served in-process)."""
+    sizes, own = [], []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == master_pid:
+        if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             status = (entry / "status").read_text()
         except OSError:
             continue
-        if int(stat[3]) != master_pid:  # parent pid
+        if int(stat[3]) != master_pid:  # session id
             continue
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
         if match:
-            sizes.append(int(match.group(1)) / 1024)
-    return sizes
+            (own if int(entry.name) == master_pid else sizes).append(int(match.group(1)) / 1024)
+    return sizes or own
 
 
 def run_wrk(url: str, body: str, connections: int, duration: int, workdir: Path) -> dict:
@@ -231,6 +291,32 @@ def postgres() -> Iterator[Any]:
         yield server
 
 
+def mlflow_python(env: Path) -> Path:
+    """The MLflow environment's Python, made on first use (see the module doc): a venv
+    that sees this project's packages after its own, with MLflow and the versions it
+    needs where they differ from the project's pins."""
+    python = env / "bin" / "python"
+    if python.exists():
+        return python
+    print(f"Making the MLflow environment in {env} (once)...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    ours = subprocess.run(
+        [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (Path(purelib) / "zz_project.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    pins = HERE / "mlflow-constraints.txt"
+    pip = [str(python), "-m", "pip", "install", "-q", "-c", str(pins)]
+    subprocess.run([*pip, "mlflow", "pyarrow", "importlib-metadata", "gunicorn"], check=True)
+    # `mlflow models serve` runs `uvicorn` from PATH: one that starts this Python.
+    subprocess.run([*pip, "--no-deps", "--ignore-installed", "uvicorn"], check=True)
+    return python
+
+
 @dataclass
 class Running:
     """A server under test, warmed up, with wrk's counts so far."""
@@ -254,7 +340,8 @@ class Running:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/predict"
+        path = "/invocations" if self.kind == "mlflow" else "/predict"
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def wrk(self, connections: int, duration: int, workdir: Path) -> dict:
         result = run_wrk(self.url, self.body, connections, duration, workdir)
@@ -267,32 +354,13 @@ def launch(
 ) -> Running:
     """Start one server, check one prediction and warm it up."""
     port = free_port()
-    env = {**os.environ}
-    if kind.startswith("tabship"):
-        command = [sys.executable, "-m", "tabship", "serve", str(model_dir), "--port", str(port),
-                   "--workers", str(workers)]  # fmt: skip
-        command += ["--log", log] if log else []
-        ready = f"http://127.0.0.1:{port}/ready"
-    else:
-        import tabship
-
-        pickled = workdir / f"{name}.pkl"
-        with pickled.open("wb") as handle:
-            pickle.dump(tabship.load(model_dir).pipeline, handle)
-        (workdir / "tutorial_app.py").write_text(FLASK_APP)
-        env["BENCH_PICKLE"] = str(pickled)
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        command = [str(gunicorn), "--chdir", str(workdir), "-w",
-                   str(workers), "-b", f"127.0.0.1:{port}", "tutorial_app:app"]  # fmt: skip
-        ready = f"http://127.0.0.1:{port}/health"
+    command, env, ready = server_command(name, kind, model_dir, workers, workdir, port)
+    command += ["--log", log] if log else []
     process, startup = start(command, env, ready, workdir / f"{name}-{kind}.log")
     try:
-        example = (
-            httpx.get(f"http://127.0.0.1:{port}/metadata").json()["schema"]["example"]
-            if kind.startswith("tabship")
-            else json.loads((workdir / f"{name}.example.json").read_text())
-        )
-        server = Running(kind, process, port, startup, json.dumps(example), log)
+        example = json.loads((workdir / f"{name}.example.json").read_text())
+        body = {"dataframe_records": [example]} if kind == "mlflow" else example
+        server = Running(kind, process, port, startup, json.dumps(body), log)
         check = httpx.post(
             server.url, content=server.body, headers={"content-type": "application/json"}
         )
@@ -303,6 +371,47 @@ def launch(
         stop(process)
         raise
     return server
+
+
+def server_command(
+    name: str, kind: str, model_dir: Path, workers: int, workdir: Path, port: int
+) -> tuple[list[str], dict[str, str], str]:
+    """The command starting ``kind``, its environment and the URL that answers 200 once
+    it is ready."""
+    env = {**os.environ}
+    base = f"http://127.0.0.1:{port}"
+    if kind.startswith("tabship"):
+        command = [sys.executable, "-m", "tabship", "serve", str(model_dir), "--port", str(port),
+                   "--workers", str(workers)]  # fmt: skip
+        return command, env, f"{base}/ready"
+    if kind == "floor":
+        (workdir / "floor_app.py").write_text(FLOOR_APP)
+        (workdir / "floor_server.py").write_text(FLOOR_SERVER)
+        env["PYTHONPATH"] = str(workdir)
+        command = [sys.executable, str(workdir / "floor_server.py"), str(port), str(workers)]
+        return command, env, f"{base}/health"
+    if kind == "mlflow":
+        python = Path(env["BENCH_MLFLOW_PYTHON"])
+        saved = workdir / f"{name}-mlflow"
+        if not saved.exists():
+            subprocess.run([str(python), "-c", MLFLOW_SAVE, str(model_dir), str(saved)], check=True)
+        env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
+        env["MLFLOW_TRACKING_URI"] = (workdir / "mlruns").as_uri()
+        command = [str(python.parent / "mlflow"), "models", "serve", "-m", str(saved),
+                   "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port),
+                   "-w", str(workers)]  # fmt: skip
+        return command, env, f"{base}/ping"
+    import tabship
+
+    pickled = workdir / f"{name}.pkl"
+    with pickled.open("wb") as handle:
+        pickle.dump(tabship.load(model_dir).pipeline, handle)
+    (workdir / "tutorial_app.py").write_text(FLASK_APP)
+    env["BENCH_PICKLE"] = str(pickled)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "--chdir", str(workdir), "-w",
+               str(workers), "-b", f"127.0.0.1:{port}", "tutorial_app:app"]  # fmt: skip
+    return command, env, f"{base}/health"
 
 
 def measure_group(
@@ -317,7 +426,8 @@ def measure_group(
 ) -> list[dict]:
     """Measure servers that run side by side: c=1 once each, then ``rounds`` rounds of
     c=16 taking turns, so a change in the machine's load falls on all of them alike; the
-    median round is reported. Then SIGTERM, and the rows each log holds."""
+    median round is reported (and its CPU per request, the median over rounds). Then
+    SIGTERM, and the rows each log holds."""
     servers: list[Running] = []
     try:
         for kind, log in kinds:
@@ -359,33 +469,83 @@ def to_markdown(rows: list[dict], duration: int) -> str:
     lines = [
         "# Serving benchmark: one-record POST /predict",
         "",
-        f"wrk on loopback, {duration} s per run, same 2-core machine for server and load. "
+        f"wrk on loopback, {duration} s per run, same 2-core machine for servers and load; "
+        "the servers run side by side and take turns at c=16 (median round shown). "
+        "`floor` = bare Starlette on uvicorn (parses the JSON body, returns a constant); "
+        "`mlflow` = `mlflow models serve --env-manager local` of the same pipeline; "
         "`tutorial` = Flask + gunicorn, pickled pipeline loaded once, one-row DataFrame "
-        "per request; same worker count. Reproduce: `python bench/serve.py`.",
+        "per request; same worker count for all. `first 200` = seconds from process start "
+        "to the first 200; `CPU ms/req` = the server's CPU time per request at c=16. "
+        "Reproduce: `python bench/serve.py --workers 1`.",
         "",
         "| model | server | workers | rps c=1 | p50 ms c=1 | p99 ms c=1 | rps c=16 | p50 ms c=16 "
-        "| p99 ms c=16 | startup s | RSS/worker MB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| p99 ms c=16 | CPU ms/req | first 200 s | RSS/worker MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
-        rss = max(r["worker_rss_mb"]) if r["worker_rss_mb"] else float("nan")
         lines.append(
             f"| {r['model']} | {r['server']} | {r['workers']} | {r['c1']['rps']:.0f} | "
             f"{r['c1']['p50_ms']:.2f} | {r['c1']['p99_ms']:.2f} | {r['c16']['rps']:.0f} | "
-            f"{r['c16']['p50_ms']:.2f} | {r['c16']['p99_ms']:.2f} | {r['startup_s']:.2f} | "
-            f"{rss:.0f} |"
+            f"{r['c16']['p50_ms']:.2f} | {r['c16']['p99_ms']:.2f} | "
+            f"{r['c16_cpu_ms_per_request']:.3f} | {r['startup_s']:.2f} | {_rss(r):.0f} |"
         )
-    lines += [
+    return "\n".join(lines + ratio_table(rows) + log_table(rows)) + "\n"
+
+
+def _rss(row: dict) -> float:
+    return max(row["worker_rss_mb"]) if row["worker_rss_mb"] else float("nan")
+
+
+# (label, how to read it, lower is better)
+_MEASURES: list[tuple[str, Any, bool]] = [
+    ("rps c=1", lambda r: r["c1"]["rps"], False),
+    ("rps c=16", lambda r: r["c16"]["rps"], False),
+    ("p50 ms c=1", lambda r: r["c1"]["p50_ms"], True),
+    ("p99 ms c=1", lambda r: r["c1"]["p99_ms"], True),
+    ("p50 ms c=16", lambda r: r["c16"]["p50_ms"], True),
+    ("p99 ms c=16", lambda r: r["c16"]["p99_ms"], True),
+    ("CPU ms/req c=16", lambda r: r["c16_cpu_ms_per_request"], True),
+    ("first 200 s", lambda r: r["startup_s"], True),
+    ("RSS/worker MB", _rss, True),
+]
+
+
+def ratio_table(rows: list[dict]) -> list[str]:
+    """tabship against MLflow (how many times better tabship is) and against the floor
+    (how many times the floor's cost tabship's is: the target is <= 3 for throughput)."""
+    lines = [
         "",
-        "| model | tabship / tutorial rps at c=16 | p99 c=1 (tabship) |",
-        "| --- | --- | --- |",
+        "## Ratios",
+        "",
+        "`tabship vs MLflow` = how many times better tabship is (rps: tabship / MLflow; "
+        "times and sizes: MLflow / tabship). `floor vs tabship` = how many times better the "
+        "floor is (rps: floor / tabship; times: tabship / floor). Target: floor vs tabship "
+        "<= 3 in rps at c=1 and c=16.",
+        "",
+        "| model | measure | floor | tabship | MLflow | tabship vs MLflow | floor vs tabship |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in dict.fromkeys(r["model"] for r in rows):
-        ours = next(r for r in rows if r["model"] == name and r["server"] == "tabship")
-        theirs = next(r for r in rows if r["model"] == name and r["server"] == "tutorial")
-        ratio = ours["c16"]["rps"] / theirs["c16"]["rps"]
-        lines.append(f"| {name} | {ratio:.1f}x | {ours['c1']['p99_ms']:.2f} ms |")
-    return "\n".join(lines + log_table(rows)) + "\n"
+        found = {r["server"]: r for r in rows if r["model"] == name}
+        ours, floor, mlflow = found.get("tabship"), found.get("floor"), found.get("mlflow")
+        if ours is None:
+            continue
+        for label, value, lower_better in _MEASURES:
+            mine = value(ours)
+            cells = [_fmt(value(floor)) if floor else "", _fmt(mine)]
+            cells.append(_fmt(value(mlflow)) if mlflow else "")
+            for better, worse in ((ours, mlflow), (floor, ours)):
+                if better is None or worse is None:
+                    cells.append("")
+                    continue
+                a, b = value(better), value(worse)
+                cells.append(f"{(b / a if lower_better else a / b):.1f}x" if a and b else "")
+            lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.2f}"
 
 
 def log_table(rows: list[dict]) -> list[str]:
@@ -434,16 +594,24 @@ def main() -> None:
     )
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--train-budget", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--no-log", action="store_true", help="Skip the prediction-log runs.")
+    parser.add_argument("--no-mlflow", action="store_true", help="Skip MLflow.")
+    parser.add_argument("--no-tutorial", action="store_true", help="Skip the Flask tutorial.")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="c=16 runs per tabship server, taking turns."
+        "--mlflow-env",
+        type=Path,
+        default=Path.home() / ".cache" / "tabship-bench" / "mlflow",
+        help="MLflow's own virtual environment, made here on first use.",
     )
+    parser.add_argument("--rounds", type=int, default=3, help="c=16 runs per server, taking turns.")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
+    if not args.no_mlflow:
+        os.environ["BENCH_MLFLOW_PYTHON"] = str(mlflow_python(args.mlflow_env))
     rows = []
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         workdir = Path(tmp)
@@ -454,19 +622,20 @@ def main() -> None:
 
             example = tabship.load(model_dir).schema.example
             (workdir / f"{name}.example.json").write_text(json.dumps(example))
-            ours: list[tuple[str, str | None]] = [("tabship", None)]
+            group: list[tuple[str, str | None]] = [("floor", None), ("tabship", None)]
             if database is not None:
-                ours += [
+                group += [
                     ("tabship+sqlite", f"sqlite:///{workdir / f'{name}-log.db'}"),
                     ("tabship+postgresql", database.new_database()),
                 ]
-            for group, rounds in ((ours, args.rounds), ([("tutorial", None)], 1)):
-                for row in measure_group(
-                    name, group, model_dir, args.workers, args.duration, workdir, rounds,
-                    None if database is None else postmaster_pid(database),
-                ):  # fmt: skip
-                    rows.append(row)
-                    print(json.dumps(row), flush=True)
+            group += [] if args.no_mlflow else [("mlflow", None)]
+            group += [] if args.no_tutorial else [("tutorial", None)]
+            for row in measure_group(
+                name, group, model_dir, args.workers, args.duration, workdir, args.rounds,
+                None if database is None else postmaster_pid(database),
+            ):  # fmt: skip
+                rows.append(row)
+                print(json.dumps(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serve.json").write_text(json.dumps(rows, indent=2))
     (args.out / "serve.md").write_text(to_markdown(rows, args.duration))
