@@ -54,7 +54,7 @@ BACKGROUND_FILE = "background.json"
 BACKGROUND_ROWS = 100
 # Rows predicted for one exact explanation (all 2**M coalitions x background rows); above
 # it, permutation sampling: 2 x background rows x (M + 1) rows.
-EXACT_ROWS = 16_384
+EXACT_ROWS = 8_192
 SEED = 20_240_131
 
 
