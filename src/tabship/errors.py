@@ -52,6 +52,7 @@ __all__ = [
     "OutputError",
     "OutputExistsError",
     "RemoteError",
+    "SearchError",
     "TabshipError",
     "TabshipWarning",
     "TamperedArtifactError",
@@ -274,6 +275,18 @@ class RemoteError(TabshipError, ConnectionError):
         super().__init__(
             f"The server '{url}' {problem}.",
             hint="Check the URL, that the server is running (GET /health), and the API key.",
+        )
+
+
+class SearchError(TabshipError):
+    """Every model family failed during the search; ``failures`` maps each to its reason."""
+
+    def __init__(self, failures: Sequence[tuple[str, str]]) -> None:
+        self.failures = list(failures)
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in self.failures)
+        super().__init__(
+            f"Every model family failed during the search ({reasons}).",
+            hint="Check the columns and values of the data the search was given.",
         )
 
 

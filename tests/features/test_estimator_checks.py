@@ -11,6 +11,7 @@ from tabship.features import (
     DatetimeParts,
     DerivedColumns,
     LogTargetRegressor,
+    PositionalNames,
     SchemaCoercer,
 )
 
@@ -44,6 +45,7 @@ ESTIMATORS = [
     DerivedColumns(expressions=("ratio = x0 / (x1 + 1)", "scaled = log1p(abs(x0)) * 2")),
     DatetimeParts(),
     CategoryEncoder(),
+    PositionalNames(),
     LogTargetRegressor(Ridge()),
 ]
 

@@ -94,7 +94,8 @@ def test_high_cardinality_goes_to_target_encoding(college):
         pre = build_preprocessor(schema, kind)
         encoders = {name: cols for name, _, cols in pre.named_steps["columns"].transformers}
         assert encoders["target_encoded"] == expected[kind], kind
-    native = build_preprocessor(schema, "native").fit(X, y).transform(X.iloc[:50])
+    # Before the last step, which names the columns by position.
+    native = build_preprocessor(schema, "native").fit(X, y)[:-1].transform(X.iloc[:50])
     assert native["CIPDESC"].dtype == "float64"
     assert isinstance(native["STABBR"].dtype, pd.CategoricalDtype)
 
@@ -120,9 +121,11 @@ def test_datetime_fields_become_parts(insurance):
         target=Target("y", "regression"),
     )
     pre = build_preprocessor(schema, "native")
-    assert [n for n, _ in pre.steps] == ["coerce", "dates", "columns"]
-    out = pre.fit(X, np.arange(12.0)).transform(X)
-    assert list(out.columns) == ["when_year", "when_month", "when_day", "when_dayofweek", "x"]
+    assert [n for n, _ in pre.steps] == ["coerce", "dates", "columns", "names"]
+    pre.fit(X, np.arange(12.0))
+    parts = ["when_year", "when_month", "when_day", "when_dayofweek", "x"]
+    assert list(pre[:-1].transform(X).columns) == parts
+    assert list(pre.transform(X).columns) == [f"f{i}_{name}" for i, name in enumerate(parts)]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -172,3 +172,21 @@ def test_train_drops_rows_with_missing_target_and_says_so():
     with pytest.warns(tabship.TabshipWarning, match="Dropped 10 rows"):
         run = tabship.train(frame, target="charges", time_budget=5)
     assert run.schema.target.n_dropped_missing == 10
+
+
+def test_train_goes_on_when_a_model_family_fails(monkeypatch):
+    import lightgbm
+
+    def refuse(*args, **kwargs):
+        raise lightgbm.basic.LightGBMError(
+            "Do not support special JSON characters in feature name."
+        )
+
+    monkeypatch.setattr(lightgbm.LGBMRegressor, "fit", refuse)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(["p", "q"], 200)})
+    frame["y"] = 2 * frame["a"] + (frame["b"] == "p") + rng.normal(size=200) * 0.1
+    with pytest.warns(tabship.TabshipWarning, match="Dropped the model family LightGBM"):
+        run = tabship.train(frame, "y", time_budget=4)
+    assert "lightgbm" not in set(run.leaderboard["family"])
+    assert any("LightGBMError: Do not support special JSON" in note for note in run.warnings)

@@ -9,6 +9,7 @@ from tabship.features._categories import CategoryEncoder
 from tabship.features._coerce import SchemaCoercer
 from tabship.features._datetime import DatetimeParts
 from tabship.features._derived import DERIVED_FUNCTIONS, DerivedColumns, parse_derived
+from tabship.features._names import PositionalNames
 from tabship.features._preprocessor import KINDS, Kind, build_preprocessor
 from tabship.features._target import LogTargetRegressor
 
@@ -20,6 +21,7 @@ FEATURE_TRANSFORMERS: tuple[type, ...] = (
     DerivedColumns,
     DatetimeParts,
     CategoryEncoder,
+    PositionalNames,
     LogTargetRegressor,
 )
 
@@ -32,6 +34,7 @@ __all__ = [
     "DerivedColumns",
     "Kind",
     "LogTargetRegressor",
+    "PositionalNames",
     "SchemaCoercer",
     "build_preprocessor",
     "parse_derived",

@@ -22,6 +22,7 @@ from tabship.features._categories import CategoryEncoder
 from tabship.features._coerce import SchemaCoercer
 from tabship.features._datetime import DatetimeParts
 from tabship.features._derived import DerivedColumns
+from tabship.features._names import PositionalNames
 
 __all__ = ["KINDS", "MISSING_CATEGORY", "build_preprocessor", "category_levels"]
 
@@ -50,14 +51,17 @@ def build_preprocessor(schema: Schema, kind: Kind) -> Pipeline:
         ``linear``: median impute + missing indicators + scaling, one-hot up to 30
         levels, target encoding above. ``tree``: median impute, the same encodings.
         ``native``: a pandas frame with NaN kept and ``category`` columns (up to 250
-        levels; target encoding above) for LightGBM / HistGradientBoosting.
+        levels; target encoding above) for LightGBM / HistGradientBoosting, its columns
+        named by position.
 
     Returns
     -------
     Pipeline
         ``coerce`` (SchemaCoercer) -> ``derive`` (DerivedColumns, when the schema has
         derived columns) -> ``dates`` (DatetimeParts, when it has datetime fields) ->
-        ``columns`` (ColumnTransformer). Append an estimator to it.
+        ``columns`` (ColumnTransformer) -> ``names`` (PositionalNames, native only: the
+        estimator sees ``f0, f1, ...`` whatever the columns are called). Append an
+        estimator to it.
 
     Raises
     ------
@@ -73,6 +77,9 @@ def build_preprocessor(schema: Schema, kind: Kind) -> Pipeline:
     if schema.columns("datetime"):
         steps.append(("dates", DatetimeParts()))
     steps.append(("columns", _column_transformer(schema, kind)))
+    if kind == "native":
+        # LightGBM refuses many names a CSV header can hold ('a"b', '{x}', 'c,d', '').
+        steps.append(("names", PositionalNames()))
     return Pipeline(steps)
 
 

@@ -77,6 +77,8 @@ class ModelCompiler:
                 frame_steps.append(DeriveStep(list(step.expressions)))
             elif kind == "ColumnTransformer" and columns is None:
                 columns = column_transformer(step, hgb)
+            elif kind == "PositionalNames" and columns is not None:
+                continue  # renames the estimator's columns; the plan is positional
             else:
                 raise Unsupported(kind)
         if columns is None:

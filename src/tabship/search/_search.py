@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabship.errors import TooFewRowsError
 from tabship.evaluate import greater_is_better
 from tabship.features import Kind
 from tabship.search._budget import Deadline
@@ -35,8 +34,9 @@ from tabship.search._candidates import (
 )
 from tabship.search._cv import CVData, CVResult, cross_validate, secondary_metric
 from tabship.search._ensemble import greedy_weights
+from tabship.search._failures import FamilyFailures
 from tabship.search._families import Family, HistGradientBoostingFamily, LightGBMFamily
-from tabship.search._options import check_folds, check_time_budget
+from tabship.search._options import check_folds, check_time_budget, fold_count
 from tabship.search._tuning import tune
 
 __all__ = ["SearchResult", "search"]
@@ -142,6 +142,9 @@ def search(
         For a non-positive ``time_budget`` or fewer than 2 ``folds``.
     TooFewRowsError
         When the rows (or the rows of a class) are too few for two folds.
+    SearchError
+        When every model family failed (each one that fails is dropped with a
+        ``TabshipWarning`` naming it and the reason).
     """
     from threadpoolctl import threadpool_limits
 
@@ -174,14 +177,18 @@ def _search(
     task = schema.task
     y_arr = _target_array(y, task)
     threads = _threads(n_jobs)
-    n_folds = _fold_count(y_arr, task, folds, time_budget)
+    n_folds = fold_count(y_arr, task, folds, time_budget)
     cv = CVData(
         X.reset_index(drop=True), y_arr, task, _prep_factory(schema), folds=n_folds, seed=seed
     )
     say(f"searching {len(y_arr)} rows with {n_folds}-fold CV, ranking by {cv.metric}")
     candidates = baseline_candidates(task, y_arr, seed=seed, n_jobs=threads, n_rows=len(y_arr))
-    rows = _screen(cv, candidates, deadline.sub(_SCREENING_SHARE * time_budget), say)
-    tuned, trials = _tune(cv, rows, deadline, seed=seed, threads=threads, say=say)
+    failures = FamilyFailures()
+    screening = deadline.sub(_SCREENING_SHARE * time_budget)
+    rows = _screen(cv, candidates, screening, say, failures=failures)
+    failures.raise_if_none_left(len(rows))
+    tuned, trials = _tune(cv, rows, deadline, seed=seed, threads=threads, say=say,
+                          failures=failures)  # fmt: skip
     rows += tuned
     ensemble = _ensemble_row(cv, rows, say)
     if ensemble is not None:
@@ -218,28 +225,6 @@ def _threads(n_jobs: int) -> int:
     return n_jobs if n_jobs > 0 else max(1, os.cpu_count() or 1)
 
 
-def _fold_count(y: np.ndarray, task: str, folds: int, time_budget: float) -> int:
-    """Fewer folds for big data on a short budget, and never more than a class allows."""
-    n = len(y)
-    if n > 20_000 and time_budget < 180:
-        folds = min(folds, 3)
-    if task != "regression":
-        smallest = int(pd.Series(y).value_counts().min())
-        if smallest < 2:
-            raise TooFewRowsError(
-                f"The target has a class with {smallest} row; cross-validation needs at "
-                "least 2 rows of every class.",
-                hint="Remove or merge the rare classes.",
-            )
-        folds = min(folds, smallest)
-    if n < 2 * folds:
-        raise TooFewRowsError(
-            f"The search got {n} rows, too few for {folds} folds (at least {2 * folds}).",
-            hint="Add rows or pass fewer folds.",
-        )
-    return folds
-
-
 def _prep_factory(schema: Any) -> Callable[[Kind], Any]:
     from tabship.features import build_preprocessor
 
@@ -247,22 +232,33 @@ def _prep_factory(schema: Any) -> Callable[[Kind], Any]:
 
 
 def _screen(
-    cv: CVData, candidates: list[Candidate], deadline: Deadline, say: Progress
+    cv: CVData,
+    candidates: list[Candidate],
+    deadline: Deadline,
+    say: Progress,
+    *,
+    failures: FamilyFailures,
 ) -> list[_Row]:
     """Cross-validate each default candidate whose estimated cost fits the deadline.
 
-    The first candidate always runs (a search must return something); its fold time
-    calibrates the ``relative_cost`` estimates of the rest.
+    The first candidate that runs without failing always runs (a search must return
+    something); its fold time calibrates the ``relative_cost`` estimates of the rest.
+    A candidate that fails is dropped with a warning (``failures``).
     """
     rows: list[_Row] = []
     reference: float | None = None
     for candidate in candidates:
         estimate = 0.0 if reference is None else candidate.relative_cost * reference
         started = time.perf_counter()
-        result = cross_validate(
-            cv, candidate.kind, candidate.build, deadline,
-            first_fold_estimate=estimate, force=not rows,
-        )  # fmt: skip
+        try:
+            result = cross_validate(
+                cv, candidate.kind, candidate.build, deadline,
+                first_fold_estimate=estimate, force=not rows,
+            )  # fmt: skip
+            scores = [] if result is None else cv.fold_scores(cv.metric, result.oof)
+        except Exception as error:  # a library refusing this data its own way
+            failures.drop(candidate.name, error)
+            continue
         if result is None:
             say(f"skipped {candidate.name}: not enough time left")
             continue
@@ -270,7 +266,7 @@ def _screen(
             reference = (time.perf_counter() - started) / cv.n_folds
         row = _Row(
             candidate.name, candidate.family, candidate.kind, candidate.build,
-            dict(candidate.params), result, scores=cv.fold_scores(cv.metric, result.oof),
+            dict(candidate.params), result, scores=scores,
         )  # fmt: skip
         rows.append(row)
         say(_describe(cv, row))
@@ -278,9 +274,19 @@ def _screen(
 
 
 def _tune(
-    cv: CVData, rows: list[_Row], deadline: Deadline, *, seed: int, threads: int, say: Progress
+    cv: CVData,
+    rows: list[_Row],
+    deadline: Deadline,
+    *,
+    seed: int,
+    threads: int,
+    say: Progress,
+    failures: FamilyFailures,
 ) -> tuple[list[_Row], dict[str, int]]:
-    """Tune LightGBM with most of the time left, then HistGradientBoosting with the rest."""
+    """Tune LightGBM with most of the time left, then HistGradientBoosting with the rest.
+
+    A family whose tuning fails loses its tuned row (its screened row stays).
+    """
     n = len(cv.y)
     skewed = cv.task == "regression" and is_skewed_positive(cv.y)
     fold_seconds = {r.family: r.cv.model_seconds for r in rows}
@@ -313,7 +319,11 @@ def _tune(
             say(f"no time left to tune {fam.name}")
             continue
         say(f"tuning {fam.name} for up to {budget.remaining():.0f} s")
-        result = tune(fam, cv, budget, seed=seed, first_trial_estimate=first)
+        try:
+            result = tune(fam, cv, budget, seed=seed, first_trial_estimate=first)
+        except Exception as error:  # a library refusing one trial's settings its own way
+            failures.drop(fam.name, error, stage="tuning")
+            result = None
         trials[fam.name] = 0 if result is None else result.n_trials
         if result is None:
             continue

@@ -118,9 +118,7 @@ def train(
                 stacklevel=2,
             )
         check_enough_rows(y, schema, folds=folds, test_size=test_size)
-    notes = [str(w.message) for w in caught if issubclass(w.category, TabshipWarning)]
-    for w in caught:  # recorded for the report, and passed on to the caller
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    notes = _pass_on(caught)
     say(
         f"read {len(frame)} rows x {frame.shape[1]} columns; task {schema.task}, "
         f"{len(schema.feature_fields)} input features"
@@ -173,19 +171,22 @@ def _search_evaluate_refit(
     from tabship.evaluate import IMPORTANCE_MAX_SECONDS, feature_importance
     from tabship.search import search
 
-    found = search(
-        d.X_train,
-        d.y_train,
-        d.schema,
-        time_budget=search_seconds(deadline),
-        seed=seed,
-        folds=folds,
-        progress=say,
-        n_jobs=threads,
-        # The winner's importance is costed at evaluate's default cap, as the quality
-        # benchmarks were measured; the measurement below gets this run's own share.
-        importance_seconds=IMPORTANCE_MAX_SECONDS,
-    )
+    with warnings.catch_warnings(record=True) as caught:  # a dropped model family
+        warnings.simplefilter("always", TabshipWarning)
+        found = search(
+            d.X_train,
+            d.y_train,
+            d.schema,
+            time_budget=search_seconds(deadline),
+            seed=seed,
+            folds=folds,
+            progress=say,
+            n_jobs=threads,
+            # The winner's importance is costed at evaluate's default cap, as the quality
+            # benchmarks were measured; the measurement below gets this run's own share.
+            importance_seconds=IMPORTANCE_MAX_SECONDS,
+        )
+    d.notes.extend(_pass_on(caught))
     say(f"best candidate: {found.best_name}; scoring it on the {len(d.y_test)} held-out rows")
     fitted = clone(found.best).fit(d.X_train, d.y_train)
     holdout = _holdout_metrics(fitted, d.X_test, d.y_test, d.schema)
@@ -218,6 +219,13 @@ def _search_evaluate_refit(
         warnings=d.notes,
         background=background_bytes(d.X, d.schema, seed=seed),
     )
+
+
+def _pass_on(caught: list[warnings.WarningMessage]) -> list[str]:
+    """Warn ``caught`` again for the caller; tabship's own are returned for the report."""
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return [str(w.message) for w in caught if issubclass(w.category, TabshipWarning)]
 
 
 def _read(
