@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from tabship import artifact, runtime
+from tabship.errors import ValidationError
 from tabship.plan import plan_files
 from tabship.runtime import BACKGROUND_FILE, Explainer, RecordValidator, pipeline_probe
 from tabship.runtime._explain import EXACT_ROWS
@@ -187,3 +188,14 @@ def test_model_saved_without_background_is_explained_from_typical_values(tmp_pat
     scored = model.score(NON_SMOKER, explain=True)
     total = sum(c["contribution"] for c in scored.explanations[0])
     assert total == pytest.approx(scored.predictions[0] - scored.expected_value, rel=RELATIVE)
+
+
+def test_too_many_records_to_explain_are_refused_at_once(insurance_model):
+    """Each explanation predicts thousands of rows: a big batch is refused, not ground
+    through for minutes (it scores without explain, and explains with a raised limit)."""
+    records = [NON_SMOKER] * 101
+    with pytest.raises(ValidationError, match="at most 100 records") as raised:
+        insurance_model.score(records, explain=True)
+    assert raised.value.errors[0]["type"] == "too_many_records"
+    assert len(insurance_model.score(records).predictions) == 101
+    assert len(insurance_model.score(records, explain=True, max_explained=None).explanations) == 101

@@ -75,3 +75,12 @@ def test_notebook_form_draws_the_same_contributions(served):
             built.inputs[name].value = value
         built.predict()
         assert drawn in built.result.value
+
+
+def test_too_many_records_to_explain_is_a_422(served):
+    url, _ = served("insurance")
+    records = [RECORDS["insurance"]] * 101
+    answer = httpx.post(f"{url}/predict", params={"explain": "true"}, json=records)
+    assert answer.status_code == 422, answer.text
+    assert "at most 100 records" in answer.json()["detail"][0]["msg"]
+    assert httpx.post(f"{url}/predict", json=records).status_code == 200

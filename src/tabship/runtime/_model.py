@@ -22,7 +22,13 @@ from tabship.errors import TaskError
 from tabship.plan import Plan
 from tabship.runtime._explain import BACKGROUND_FILE, Explainer, PredictColumns
 from tabship.runtime._planning import plan_for
-from tabship.runtime._scoring import Scored, background_explainer, frame_predictor, score_records
+from tabship.runtime._scoring import (
+    MAX_EXPLAINED,
+    Scored,
+    background_explainer,
+    frame_predictor,
+    score_records,
+)
 from tabship.runtime._validate import RecordValidator
 
 if TYPE_CHECKING:
@@ -146,6 +152,7 @@ class Model:
         strict: bool = True,
         max_records: int | None = None,
         probability_dicts: bool = True,
+        max_explained: int | None = MAX_EXPLAINED,
     ) -> Scored:
         """Validate ``data`` against the schema, then predict; see ``score_records``."""
         return score_records(
@@ -160,6 +167,7 @@ class Model:
             probability_dicts=probability_dicts,
             validator=self.validator,
             explainer=self.explainer if explain else None,
+            max_explained=max_explained,
         )
 
     def predict(self, data: Any) -> np.ndarray:

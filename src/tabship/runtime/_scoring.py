@@ -14,11 +14,22 @@ from typing import Any
 import numpy as np
 
 from tabship.data import Schema
-from tabship.errors import ErrorItem
+from tabship.errors import ErrorItem, ValidationError
 from tabship.runtime._explain import Explainer, PredictColumns, read_background
+from tabship.runtime._table import input_error
 from tabship.runtime._validate import RecordValidator, ValidationResult
 
-__all__ = ["Scored", "background_explainer", "frame_predictor", "score_records"]
+__all__ = [
+    "MAX_EXPLAINED",
+    "Scored",
+    "background_explainer",
+    "frame_predictor",
+    "score_records",
+]
+
+# Records one call explains at most: each costs thousands of predicted rows (an
+# explanation of one record takes about as long as scoring a few thousand).
+MAX_EXPLAINED = 100
 
 
 @dataclass
@@ -106,6 +117,7 @@ def score_records(
     probability_dicts: bool = True,
     validator: RecordValidator | None = None,
     explainer: Explainer | None = None,
+    max_explained: int | None = MAX_EXPLAINED,
 ) -> Scored:
     """Validate ``data`` against ``schema``, then predict the valid records.
 
@@ -119,13 +131,16 @@ def score_records(
     ``Model`` does, so its lookup tables are built once, not per request); otherwise one
     is built for ``schema`` and ``allow_unknown_categories``. ``explainer`` gives the
     explanations (``Model.explainer``: Shapley values against the stored background
-    rows); without one they are measured from the schema's typical values.
+    rows); without one they are measured from the schema's typical values. More than
+    ``max_explained`` records with ``explain`` raise ``ValidationError`` (None: no limit).
     """
     if validator is None:
         validator = RecordValidator(schema, allow_unknown_categories=allow_unknown_categories)
     checked = validator.validate(data, max_records=max_records)
     if strict or not checked.valid_index:
         checked.raise_if_invalid()
+    if explain and max_explained is not None and len(checked.valid_index) > max_explained:
+        raise ValidationError([_too_many_to_explain(len(checked.valid_index), max_explained)])
     scored = Scored(
         index=list(checked.valid_index),
         predictions=[],
@@ -160,6 +175,17 @@ def score_records(
             for i in range(n)
         ]
     return scored
+
+
+def _too_many_to_explain(n: int, limit: int) -> ErrorItem:
+    return input_error(
+        "too_many_records",
+        f"Explanations are computed for at most {limit} records at a time (each costs "
+        f"thousands of model evaluations); the input holds {n}. Send fewer records with "
+        "explain, or ask without it for the predictions alone.",
+        n,
+        limit,
+    )
 
 
 def background_explainer(
