@@ -199,3 +199,18 @@ def test_too_many_records_to_explain_are_refused_at_once(insurance_model):
     assert raised.value.errors[0]["type"] == "too_many_records"
     assert len(insurance_model.score(records).predictions) == 101
     assert len(insurance_model.score(records, explain=True, max_explained=None).explanations) == 101
+
+
+def test_sampling_stays_close_to_exact_on_a_tree_model(insurance_model, monkeypatch):
+    """Where inputs interact the sampled values are estimates: on the insurance model
+    they stay within 5 % of the largest contribution of the exact ones, same signs."""
+    explainer = insurance_model.explainer
+    for record in (NON_SMOKER, {**NON_SMOKER, "smoker": "yes", "age": 61, "bmi": 38.0}):
+        values = insurance_model.validator.validate_one(record).values
+        exact = explainer.contributions(values)
+        monkeypatch.setattr("tabship.runtime._explain.EXACT_ROWS", 0)
+        sampled = explainer.contributions(values)
+        monkeypatch.undo()
+        assert np.abs(sampled - exact).max() <= 0.05 * np.abs(exact).max()
+        big = np.abs(exact) > 0.05 * np.abs(exact).max()
+        assert (np.sign(sampled[big]) == np.sign(exact[big])).all()
