@@ -72,9 +72,23 @@ def test_a_surrogate_pair_is_one_character_and_accepted(insurance_url: str) -> N
     assert "\U0001f600" in str(response.json()["warnings"])
 
 
-def test_a_lone_surrogate_in_feedback_is_not_a_500(insurance_url: str) -> None:
-    response = post_raw(insurance_url, '[{"id": "\\ud800", "actual": "\\udc00"}]', "/feedback")
-    assert response.status_code < 500  # 404 here: the server keeps no log
+@pytest.fixture(scope="module")
+def logged_url(trained_model, live_server, tmp_path_factory) -> str:
+    database = tmp_path_factory.mktemp("surrogate-log") / "log.db"
+    return live_server(trained_model("insurance"), "--log", f"sqlite:///{database}")
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ('[{"id": "\\ud800", "actual": 1}]', ["body", 0, "id"]),
+        ('[{"id": "abc", "actual": 1}, {"id": "abc", "actual": "\\udc00"}]', ["body", 1, "actual"]),
+    ],
+)
+def test_a_lone_surrogate_in_feedback_is_a_422(logged_url: str, body: str, loc: list) -> None:
+    """The id went to the database as text and failed there: a 500."""
+    detail = assert_error_body(post_raw(logged_url, body, "/feedback"), 422, loc=loc)
+    assert detail[0]["type"] == "string_unicode"
 
 
 @pytest.mark.parametrize(
@@ -128,8 +142,10 @@ def test_a_raw_multipart_name_with_a_line_break_is_not_a_500(insurance_url: str)
         response.headers["content-disposition"].encode("ascii")
 
 
-def test_text_the_server_echoes_never_made_a_500(insurance_url: str, strict_url: str) -> None:
+def test_text_the_server_echoes_never_made_a_500(
+    insurance_url: str, strict_url: str, logged_url: str
+) -> None:
     """Runs last here: the servers counted no 5xx answer at all."""
-    for url in (insurance_url, strict_url):
+    for url in (insurance_url, strict_url, logged_url):
         text = httpx.get(f"{url}/metrics").text
         assert not re.search(r'status="5\d\d"', text), text
