@@ -86,3 +86,33 @@ def test_form_works_with_javascript_off(browser: Any, drug: str, tmp_path: Path)
     assert page.locator("#distribution svg").is_visible()
     page.screenshot(path=str(tmp_path / "result-no-js.png"), full_page=True)
     context.close()
+
+
+def test_with_an_api_key_the_user_signs_in_once_then_predicts(
+    browser: Any, trained_model: Any, live_server: Any, tmp_path: Path
+) -> None:
+    """Wrong key: the message and no cookie; right key: the form, and it predicts; the
+    cookie is invisible to scripts and never holds the key; Sign out asks again."""
+    key = "browser-k3y"
+    base = live_server(trained_model("drug200"), "--api-key", key)
+    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    page.goto(f"{base}/")
+    assert page.title().startswith("Sign in")
+    page.get_by_label("API key").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    assert "not the server's API key" in page.locator("#error-summary").inner_text()
+    assert context.cookies() == []
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    (cookie,) = context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and key not in cookie["value"]
+    assert page.evaluate("document.cookie") == ""
+    fill_and_submit(page, CASES[0][0])
+    assert page.locator("#prediction").inner_text().strip() == "drugY"
+    page.screenshot(path=str(tmp_path / "signed-in-result.png"), full_page=True)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state("load")
+    assert page.title().startswith("Sign in") and context.cookies() == []
+    context.close()
