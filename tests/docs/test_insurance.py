@@ -1,0 +1,15 @@
+"""docs/tutorials/insurance.md (PyCaret → Flask → Heroku): every block run, its form
+photographed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.docs._pages import run_tutorial
+
+pytestmark = [pytest.mark.docs, pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
+
+
+def test_insurance_page_runs_as_written(browser, tmp_path):
+    page = run_tutorial("insurance", ["insurance.csv"], browser, tmp_path)
+    assert (page.workdir / "deploy" / "heroku" / "Procfile").exists()
