@@ -81,6 +81,7 @@ def rewrite(folder: Path, name: str, content: bytes) -> None:
     (folder / name).write_bytes(content)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["files"][name] = hashlib.sha256(content).hexdigest()
+    manifest.setdefault("sizes", {})[name] = len(content)
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
 

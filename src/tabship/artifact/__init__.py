@@ -13,12 +13,15 @@ A model is a folder (or the same folder packed into one ``.tabship`` file)::
 
 Writes are atomic (a temporary sibling renamed into place); ``atomic_output`` does that
 for every file or folder tabship writes, models or not. Loads check the manifest,
-then every sha256, then the stored pipeline's types against ``TRUSTED_TYPES``, and only
-then construct the pipeline. See ``_format.py`` for how the format is versioned.
+then every file's size and sha256 (read in bounded chunks: no decompression bomb is
+inflated whole, see ``inflation_limit``), then the stored pipeline's types against
+``TRUSTED_TYPES`` (every load, with or without building it), and only then construct
+the pipeline. See ``_format.py`` for how the format is versioned.
 """
 
 from tabship.artifact._atomic import OutputKind, atomic_output
 from tabship.artifact._format import FORMAT_VERSION
+from tabship.artifact._inflate import inflation_limit
 from tabship.artifact._manifest import Manifest
 from tabship.artifact._pack import pack, unpack
 from tabship.artifact._store import Artifact, load, read_manifest, read_schema, save, verify
@@ -32,6 +35,7 @@ __all__ = [
     "Manifest",
     "OutputKind",
     "atomic_output",
+    "inflation_limit",
     "load",
     "pack",
     "read_manifest",

@@ -25,7 +25,10 @@ from __future__ import annotations
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "INFLATE_FLOOR",
     "MANIFEST",
+    "MAX_INFLATE_RATIO",
+    "MAX_MANIFEST_BYTES",
     "MAX_PACKED_BYTES",
     "METRICS",
     "PIPELINE",
@@ -46,6 +49,9 @@ READABLE_VERSIONS: tuple[int, ...] = (1, 2)
 #    (tabship.data.DriftReferences). A version 1 summary has none: its files are read as
 #    they are and tabship.data.drift_references derives approximate references from
 #    its histograms and counts (fixture: tests/artifact/fixtures/format_v1).
+# Optional keys added without a bump (older readers ignore them, older artifacts lack them):
+# - manifest "sizes" (file name -> bytes): reads stop at the recorded size; an artifact
+#   without it is bounded by MAX_INFLATE_RATIO and MAX_PACKED_BYTES alone.
 
 MANIFEST = "manifest.json"
 PIPELINE = "pipeline.skops"
@@ -68,5 +74,13 @@ TRACKED_LIBRARIES: tuple[str, ...] = (
 )
 
 # A packed model larger than this (uncompressed) is refused rather than read into memory:
-# it protects the loader against zip bombs.
+# it protects the loader against zip bombs. It also caps any one file of a model.
 MAX_PACKED_BYTES = 4 * 1024**3
+# No deflated data of a model may inflate past MAX_INFLATE_RATIO times its deflated size,
+# unless it stays under INFLATE_FLOOR. tabship's own files stay far below: the skops zip's
+# JSON deflates 4-13x, the packed members 1-7x, the plan's model files 2-8x
+# (measured on the reference models); zeros deflate about 1,000x.
+MAX_INFLATE_RATIO = 50
+INFLATE_FLOOR = 64 * 1024**2
+# manifest.json is a few KB; anything near this is not one.
+MAX_MANIFEST_BYTES = 16 * 1024**2

@@ -30,11 +30,13 @@ from tabship.errors import ArtifactFormatError, TabshipWarning, TamperedArtifact
 __all__ = [
     "Manifest",
     "build_manifest",
+    "check_file",
     "check_library_versions",
     "is_plain_name",
+    "missing_file",
     "parse_manifest",
+    "recorded_size",
     "sha256",
-    "verify_files",
 ]
 
 
@@ -45,6 +47,7 @@ class Manifest(TypedDict):
     format: str
     format_version: int
     files: dict[str, str]  # file name -> sha256
+    sizes: NotRequired[dict[str, int]]  # file name -> bytes; older artifacts lack it
     created: NotRequired[str]
     tabship_version: NotRequired[str]
     python_version: NotRequired[str]
@@ -95,6 +98,7 @@ def build_manifest(files: Mapping[str, bytes]) -> Manifest:
         "platform": sys.platform,
         "libraries": installed_versions(),
         "files": {name: sha256(content) for name, content in sorted(files.items())},
+        "sizes": {name: len(content) for name, content in sorted(files.items())},
     }
 
 
@@ -109,6 +113,7 @@ def parse_manifest(raw: bytes, source: object) -> Manifest:
         raise _malformed(source, f"{MANIFEST} must declare format '{FORMAT_NAME}', got {got!r}")
     _check_version(manifest.get("format_version"), source)
     _check_file_list(manifest.get("files"), source)
+    _check_sizes(manifest.get("sizes", {}), manifest["files"], source)
     return cast(Manifest, manifest)
 
 
@@ -141,24 +146,44 @@ def _check_file_list(files: object, source: object) -> None:
         raise _malformed(source, f"{MANIFEST} does not list {', '.join(missing)}")
 
 
-def verify_files(
-    expected_hashes: Mapping[str, str], files: Mapping[str, bytes], source: object
-) -> None:
-    """Check that every expected file is present and has the sha256 the manifest records."""
-    for name, expected in expected_hashes.items():
-        if name not in files:
-            raise TamperedArtifactError(
-                source,
-                f"the file '{name}' listed in its manifest is missing",
-                hint="Copy the whole model folder again, or retrain the model.",
-            )
-        if sha256(files[name]) != expected:
-            raise TamperedArtifactError(
-                source,
-                f"the file '{name}' does not match the sha256 in its manifest; it was "
-                "changed or damaged after the model was saved",
-                hint="Copy the model again from its source, or retrain it.",
-            )
+def _check_sizes(sizes: object, files: Mapping[str, str], source: object) -> None:
+    """``sizes`` is optional (older artifacts lack it); when present it must be exact."""
+    if not isinstance(sizes, dict):
+        raise _malformed(source, f"{MANIFEST} has a 'sizes' entry that is not a table")
+    for name, size in sizes.items():
+        if name not in files or not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _malformed(source, f"{MANIFEST} records an invalid size for {name!r}")
+
+
+def recorded_size(manifest: Manifest, name: str) -> int | None:
+    """The size in bytes the manifest records for ``name``; None in older artifacts."""
+    return manifest.get("sizes", {}).get(name)
+
+
+def missing_file(name: str, source: object) -> TamperedArtifactError:
+    return TamperedArtifactError(
+        source,
+        f"the file '{name}' listed in its manifest is missing",
+        hint="Copy the whole model folder again, or retrain the model.",
+    )
+
+
+def check_file(manifest: Manifest, name: str, size: int, digest: str, source: object) -> None:
+    """Check a file's size and sha256 (computed while it was read) against the manifest.
+
+    A size that differs is reported as it is, and may be found before the file is read.
+    """
+    expected_size = recorded_size(manifest, name)
+    size_differs = expected_size is not None and size != expected_size
+    if size_differs or digest != manifest["files"][name]:
+        detail = f" (it has {size:,} bytes, the manifest records {expected_size:,})"
+        raise TamperedArtifactError(
+            source,
+            f"the file '{name}' does not match the sha256 in its manifest"
+            + (detail if size_differs else "")
+            + "; it was changed or damaged after the model was saved",
+            hint="Copy the model again from its source, or retrain it.",
+        )
 
 
 def check_library_versions(manifest: Manifest, source: object) -> None:

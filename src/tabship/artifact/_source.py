@@ -4,7 +4,9 @@ Both readers hand back the manifest (already checked) and the verified content o
 files it lists, so everything above them works on bytes whose sha256 has been checked.
 A packed file is read in memory, never extracted: its member names are checked first
 (no absolute paths, no ``..``, no folders, no symlinks, nothing the manifest does not
-list), so a crafted zip cannot make tabship touch any path.
+list), so a crafted zip cannot make tabship touch any path. Every file is read in chunks
+and hashed on the way, and no read goes past the file's bound (``_inflate.py``): the size
+the manifest records, and for a packed member its deflated size times the ratio limit.
 """
 
 from __future__ import annotations
@@ -15,8 +17,16 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from tabship.artifact._format import FORMAT_NAME, MANIFEST, MAX_PACKED_BYTES
-from tabship.artifact._manifest import Manifest, is_plain_name, parse_manifest, verify_files
+from tabship.artifact._format import FORMAT_NAME, MANIFEST, MAX_MANIFEST_BYTES, MAX_PACKED_BYTES
+from tabship.artifact._inflate import Streamed, read_stream, read_zip_member
+from tabship.artifact._manifest import (
+    Manifest,
+    check_file,
+    is_plain_name,
+    missing_file,
+    parse_manifest,
+    recorded_size,
+)
 from tabship.errors import ArtifactError, ArtifactFormatError
 
 __all__ = ["is_packed", "looks_like_artifact", "read_artifact", "read_manifest_only"]
@@ -32,9 +42,9 @@ def read_manifest_only(path: str | Path) -> Manifest:
     """The checked manifest of a folder or packed file, reading nothing else."""
     path = Path(path)
     if _kind(path) == "dir":
-        return parse_manifest(_read_member_file(path, MANIFEST), path)
+        return parse_manifest(_read_folder_manifest(path), path)
     with _open_zip(path) as archive:
-        return parse_manifest(_read_zip_member(archive, MANIFEST, path), path)
+        return parse_manifest(_read_packed_manifest(archive, path), path)
 
 
 def read_artifact(path: str | Path, names: Iterable[str] | None = None) -> tuple[Manifest, Files]:
@@ -47,21 +57,58 @@ def read_artifact(path: str | Path, names: Iterable[str] | None = None) -> tuple
     """
     path = Path(path)
     if _kind(path) == "dir":
-        raw_manifest = _read_member_file(path, MANIFEST)
+        raw_manifest = _read_folder_manifest(path)
         manifest = parse_manifest(raw_manifest, path)
-        wanted = _wanted(manifest, names)
-        files = {n: _read_member_file(path, n) for n in wanted if (path / n).is_file()}
+        files = {n: _read_folder_file(path, n, manifest) for n in _wanted(manifest, names)}
     else:
         with _open_zip(path) as archive:
-            raw_manifest = _read_zip_member(archive, MANIFEST, path)
+            raw_manifest = _read_packed_manifest(archive, path)
             manifest = parse_manifest(raw_manifest, path)
             _check_members_listed(archive, manifest, path)
-            wanted = _wanted(manifest, names)
-            members = set(archive.namelist())
-            files = {n: _read_zip_member(archive, n, path) for n in wanted if n in members}
-    verify_files({n: manifest["files"][n] for n in wanted}, files, path)
+            files = {
+                n: _read_packed_file(archive, n, manifest, path) for n in _wanted(manifest, names)
+            }
     files[MANIFEST] = raw_manifest
     return manifest, files
+
+
+def _read_folder_manifest(folder: Path) -> bytes:
+    return _read_folder_member(folder, MANIFEST, MAX_MANIFEST_BYTES).content
+
+
+def _read_packed_manifest(archive: zipfile.ZipFile, path: Path) -> bytes:
+    return read_zip_member(archive, MANIFEST, MAX_MANIFEST_BYTES, path, MANIFEST).content
+
+
+def _read_folder_file(folder: Path, name: str, manifest: Manifest) -> bytes:
+    if not (folder / name).is_file():
+        raise missing_file(name, folder)
+    _check_size_first(manifest, name, (folder / name).stat().st_size, folder)
+    read = _read_folder_member(folder, name, _file_limit(manifest, name))
+    check_file(manifest, name, len(read.content), read.digest, folder)
+    return read.content
+
+
+def _read_packed_file(archive: zipfile.ZipFile, name: str, manifest: Manifest, path: Path) -> bytes:
+    if name not in archive.NameToInfo:
+        raise missing_file(name, path)
+    _check_size_first(manifest, name, archive.getinfo(name).file_size, path)
+    member = f"the member '{name}'"
+    read = read_zip_member(archive, name, _file_limit(manifest, name), path, member)
+    check_file(manifest, name, len(read.content), read.digest, path)
+    return read.content
+
+
+def _check_size_first(manifest: Manifest, name: str, size: int, source: Path) -> None:
+    """A file whose size is not the recorded one is refused before a byte is read."""
+    if recorded_size(manifest, name) not in (None, size):
+        check_file(manifest, name, size, "", source)
+
+
+def _file_limit(manifest: Manifest, name: str) -> int:
+    """Read at most the recorded size (one byte more tells a longer file)."""
+    size = recorded_size(manifest, name)
+    return MAX_PACKED_BYTES if size is None else size + 1
 
 
 def _wanted(manifest: Manifest, names: Iterable[str] | None) -> list[str]:
@@ -88,9 +135,10 @@ def _kind(path: Path) -> str:
     raise ArtifactError(path, "it does not exist", hint="Check the path.")
 
 
-def _read_member_file(folder: Path, name: str) -> bytes:
+def _read_folder_member(folder: Path, name: str, limit: int) -> Streamed:
     try:
-        return (folder / name).read_bytes()
+        with open(folder / name, "rb") as stream:
+            return read_stream(stream, limit, f"'{name}' is larger than {limit:,} bytes", folder)
     except OSError as exc:
         raise ArtifactError(folder, f"cannot read '{name}' ({exc.strerror})") from None
 
@@ -131,13 +179,6 @@ def _check_members_listed(archive: zipfile.ZipFile, manifest: Manifest, path: Pa
         raise _unsafe(path, f"it holds files its manifest does not list: {', '.join(extra)}")
 
 
-def _read_zip_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
-    try:
-        return archive.read(name)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ArtifactFormatError(path, f"the member '{name}' cannot be read ({exc})") from None
-
-
 def _unsafe(path: Path, problem: str) -> ArtifactFormatError:
     return ArtifactFormatError(
         path, problem, hint="Only load .tabship files written by 'tabship pack'."
@@ -157,9 +198,9 @@ def looks_like_artifact(path: Path) -> bool:
             raw = (path / MANIFEST).read_bytes()
         elif is_packed(path):
             with zipfile.ZipFile(path) as archive:
-                raw = archive.read(MANIFEST)
+                raw = _read_packed_manifest(archive, path)
         else:
             return False
         return bool(json.loads(raw).get("format") == FORMAT_NAME)
-    except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
+    except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile, ArtifactError):
         return False
