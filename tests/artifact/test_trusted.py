@@ -203,7 +203,8 @@ def test_load_reports_a_pipeline_that_cannot_be_rebuilt(model_dir, ridge_pipelin
             damaged.writestr(member, content)
     rewrite(model_dir, "pipeline.skops", buffer.getvalue())
     with pytest.raises(
-        ArtifactFormatError, match="its pipeline cannot be rebuilt.*JSONDecodeError"
+        ArtifactFormatError,
+        match=r"its pipeline \(pipeline.skops\) cannot be rebuilt.*JSONDecodeError",
     ):
         artifact.load(model_dir)
 

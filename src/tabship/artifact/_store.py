@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from tabship.artifact._atomic import write_directory
+from tabship.artifact._audit import audit_pipeline
 from tabship.artifact._format import (
     MANIFEST,
     METRICS,
@@ -32,7 +33,7 @@ from tabship.artifact._manifest import (
     is_plain_name,
 )
 from tabship.artifact._source import looks_like_artifact, read_artifact, read_manifest_only
-from tabship.artifact._trusted import audit_pipeline_bytes, trusted_types, untrusted_types
+from tabship.artifact._trusted import trusted_types, untrusted_types
 from tabship.data import JSONValue, Schema, Summary, json_safe
 from tabship.errors import (
     ArtifactError,
@@ -53,8 +54,9 @@ class Artifact:
     ----------
     pipeline : sklearn.pipeline.Pipeline
         The fitted pipeline, rebuilt from trusted types only. Loaded with
-        ``build_pipeline=False``, it is audited and built on first access instead, so a
-        server that predicts from the scoring plan never imports scikit-learn.
+        ``build_pipeline=False``, it is built on first access instead (its types were
+        audited at load all the same), so a server that predicts from the scoring plan
+        never imports scikit-learn.
     schema : Schema
         The input fields and the target.
     metrics : dict
@@ -84,6 +86,7 @@ class Artifact:
     ) -> None:
         self._pipeline_bytes = pipeline_bytes
         self._pipeline: Any = None
+        self._audited = False
         self.schema = schema
         self.metrics = metrics
         self.summary = summary
@@ -92,10 +95,17 @@ class Artifact:
         self.report_html = report_html
         self.extra_files = extra_files or {}
 
+    def audit(self) -> None:
+        """Refuse the stored pipeline if it holds a type outside tabship's trusted list,
+        without constructing anything (``UntrustedTypeError``). ``load`` calls it."""
+        if not self._audited:
+            audit_pipeline(self._pipeline_bytes, self.path)
+            self._audited = True
+
     @property
     def pipeline(self) -> Any:
         if self._pipeline is None:
-            audit_pipeline_bytes(self._pipeline_bytes, self.path)
+            self.audit()
             check_library_versions(self.manifest, self.path)
             self._pipeline = _construct(self._pipeline_bytes, self.path)
         return self._pipeline
@@ -165,9 +175,10 @@ def save(
 def load(path: str | Path, *, build_pipeline: bool = True) -> Artifact:
     """Load a model folder or packed ``.tabship`` file, verifying it before building it.
 
-    With ``build_pipeline=False`` the files are read and their hashes checked now, while
-    the pipeline's type audit and construction wait until ``Artifact.pipeline`` is first
-    used (a serving worker that predicts from the scoring plan never needs it).
+    With ``build_pipeline=False`` the files are read, their hashes checked and the
+    pipeline's types audited now (from the skops file's own listing, without importing
+    scikit-learn), while its construction waits until ``Artifact.pipeline`` is first used
+    (a serving worker that predicts from the scoring plan never needs it).
 
     Raises
     ------
@@ -179,7 +190,7 @@ def load(path: str | Path, *, build_pipeline: bool = True) -> Artifact:
         A listed file is missing or does not match its sha256.
     UntrustedTypeError
         The stored pipeline holds a type outside tabship's trusted list; nothing from it
-        was imported or constructed.
+        was imported or constructed (with or without ``build_pipeline``).
 
     Warns
     -----
@@ -197,21 +208,19 @@ def load(path: str | Path, *, build_pipeline: bool = True) -> Artifact:
     loaded = Artifact(
         files[PIPELINE], schema, metrics, summary, manifest, source, report_html, extras
     )
+    loaded.audit()
     if build_pipeline:
         loaded.pipeline  # noqa: B018 - audit and build now, raising here if unsafe
     return loaded
 
 
-def verify(path: str | Path, *, audit: bool = True) -> Schema:
+def verify(path: str | Path) -> Schema:
     """Every check ``load`` makes (hashes, format, trusted types), without building the
     pipeline: a quick up-front check for a process that will not predict itself, such as
-    the parent of several server workers. ``audit=False`` skips the type audit, which
-    imports scikit-learn and skops (seconds), for callers that audit when they build.
-    Returns the schema."""
+    the parent of several server workers. Returns the schema."""
     source = Path(path)
     _, files = read_artifact(source)
-    if audit:
-        audit_pipeline_bytes(files[PIPELINE], source)
+    audit_pipeline(files[PIPELINE], source)
     return _schema_from(files[SCHEMA], source)
 
 
@@ -327,6 +336,6 @@ def _construct(data: bytes, source: Path) -> Any:
     except Exception as exc:  # a damaged skops file fails in many library-specific ways
         raise ArtifactFormatError(
             source,
-            f"its pipeline cannot be rebuilt ({type(exc).__name__}: {exc})",
+            f"its pipeline ({PIPELINE}) cannot be rebuilt ({type(exc).__name__}: {exc})",
             hint="Load it with the library versions listed in its manifest, or retrain it.",
         ) from exc

@@ -1,11 +1,12 @@
-"""The types a stored pipeline may contain, and the audit that enforces the list.
+"""The types a stored pipeline may contain, and skops' own audit against the list.
 
 skops already trusts plain Python containers, numpy arrays and scikit-learn estimators.
 Everything else a tabship pipeline is made of is named here, in tabship's code, so
 that what an artifact may construct is decided by the installed tabship, never by the
 artifact itself. The list was found empirically with ``skops.io.get_untrusted_types`` on
 pipelines of every kind tabship builds (``tests/artifact/test_trusted.py`` keeps it
-honest); a type that is not listed makes loading fail before anything is constructed.
+honest); a type that is not listed makes loading fail before anything is constructed
+(``_audit.py`` decides, asking skops only when the file's own listing is not enough).
 
 Types are named by their fully qualified name, the string skops compares (``module.Type``),
 tabship's own transformers included: the artifact layer depends on ``data`` only and never
@@ -15,12 +16,9 @@ or renamed transformer fails there instead of at a user's load.
 
 from __future__ import annotations
 
-from tabship.errors import ArtifactFormatError, UntrustedTypeError
-
 __all__ = [
     "TABSHIP_TYPES",
     "TRUSTED_TYPES",
-    "audit_pipeline_bytes",
     "trusted_types",
     "untrusted_types",
 ]
@@ -73,22 +71,3 @@ def untrusted_types(pipeline_bytes: bytes) -> list[str]:
     trusted = set(trusted_types())
     found = skops.io.get_untrusted_types(data=pipeline_bytes)
     return sorted(t for t in found if t not in trusted)
-
-
-def audit_pipeline_bytes(pipeline_bytes: bytes, source: object) -> None:
-    """Refuse a stored pipeline that would construct anything tabship does not trust."""
-    try:
-        unknown = untrusted_types(pipeline_bytes)
-    except Exception as exc:  # a malformed skops file fails in zipfile, json or skops
-        raise ArtifactFormatError(
-            source,
-            f"pipeline.skops is not a readable skops file ({type(exc).__name__}: {exc})",
-            hint="Copy the model again from its source, or retrain it.",
-        ) from None
-    if unknown:
-        listed = ", ".join(f"'{t}'" for t in unknown)
-        raise UntrustedTypeError(
-            source,
-            f"its pipeline holds {len(unknown)} type(s) outside tabship's trusted list: {listed}",
-            hint="Only load models written by tabship; retrain the model if it is yours.",
-        )

@@ -199,13 +199,11 @@ class _Verified:
 
 
 def _verified(model: str) -> _Verified:
-    """Hashes and schema; the type audit too when the workers will build the pipeline
-    (a model with a scoring plan is served without it, and audited if ever built)."""
-    from tabship.artifact import read_manifest, verify
-    from tabship.runtime import PLAN_FILE
+    """Hashes, schema and the type audit (from the skops file's own listing: cheap, and
+    made even for a model its workers serve from the scoring plan)."""
+    from tabship.artifact import verify
 
-    has_plan = PLAN_FILE in read_manifest(model).get("files", {})
-    return _Verified(verify(model, audit=not has_plan))
+    return _Verified(verify(model))
 
 
 def _check_cors(origins: list[str]) -> None:

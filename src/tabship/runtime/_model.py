@@ -223,7 +223,8 @@ def load(path: str | Path, *, lean: bool = False, native_lightgbm: bool = False)
     lean : bool
         Check the files now but build the scikit-learn pipeline only if a prediction
         needs it (the scoring plan does not): what a server worker wants, to start in a
-        second and stay small. Its type audit then happens when it is built.
+        second and stay small. Its types are audited now all the same, from the skops
+        file's own listing, without importing scikit-learn.
     native_lightgbm : bool
         Predict LightGBM and HistGradientBoosting models with their own multi-threaded
         predictors, which is faster on large batches (the pipeline is then loaded too).
