@@ -3,12 +3,13 @@
 ``atomic_output`` is the one place tabship does "write beside, then rename": model folders
 and packed models (here), deployment folders, batch outputs and Dask part folders all
 go through it. The new content is written into a temporary sibling of the target (same
-parent folder, so same file system), then renamed into place. Replacing a folder takes
-two renames (old away, new in) and only then deletes the old copy, so a failure at any
-point leaves the previous version in place. Whether something already at the target may
-be replaced is the caller's decision: for a model, ``force`` never replaces something
-that is not itself a tabship artifact, since tabship must not delete a user's unrelated
-folder.
+parent folder, so same file system), then renamed into place. Replacing a folder swaps
+the two in one step where the platform can (``_swap.py``: ``renameat2`` with
+``RENAME_EXCHANGE``), else in two renames whose leftovers the next write (or load) puts
+right, and only then deletes the old copy, so a failure or a kill at any point leaves a
+complete version in place. Whether something already at the target may be replaced is
+the caller's decision: for a model, ``force`` never replaces something that is not
+itself a tabship artifact, since tabship must not delete a user's unrelated folder.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import secrets
 import shutil
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Literal
 
+from tabship.artifact._swap import locked, recover_leftovers, swap_directory
 from tabship.errors import OutputError, OutputExistsError, TabshipWarning
 
 __all__ = ["OutputKind", "atomic_output", "write_directory", "write_file"]
@@ -72,27 +74,33 @@ def atomic_output(
         ``target``'s folder cannot be created or written, or the final rename failed.
     """
     path = Path(target)
+    if kind == "folder":
+        recover_leftovers(path)  # a kill during an earlier swap: put its old copy back
     if _exists(path) and not replace:
         raise OutputExistsError(path)
     temp = _make_temporary(path, kind, _DEFAULT_MODES[kind] if mode is None else mode)
-    try:
-        yield temp
-    except BaseException:
-        _remove(temp)
-        raise
-    try:
-        _commit(temp, path, kind)
-    except BaseException as exc:
-        _remove(temp)
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-            raise OutputError(path, f"writing it failed ({exc})") from exc
-        raise
+    with ExitStack() as holding:
+        if kind == "folder":
+            holding.enter_context(locked(temp))  # a live write is never taken for a leftover
+        try:
+            yield temp
+        except BaseException:
+            _remove(temp)
+            raise
+        try:
+            _commit(temp, path, kind)
+        except BaseException as exc:
+            _remove(temp)
+            if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+                raise OutputError(path, f"writing it failed ({exc})") from exc
+            raise
 
 
 def write_directory(
     target: Path, files: Mapping[str, bytes], *, force: bool, replaceable: Replaceable
 ) -> Path:
     """Write ``files`` (name -> content) as the model folder ``target``, atomically."""
+    recover_leftovers(target)  # a model a killed save left beside the target is back first
     _check_target(target, force, replaceable)
     with atomic_output(target, kind="folder", replace=True) as staging:
         with _as_output_error(target):
@@ -197,16 +205,9 @@ def _fsync_directory(path: Path) -> None:
 
 
 def _swap_directory(staging: Path, target: Path) -> None:
-    if not _exists(target):
-        os.rename(staging, target)
+    old = swap_directory(staging, target)
+    if old is None:
         return
-    old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
-    os.rename(target, old)
-    try:
-        os.rename(staging, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
     _remove(old)
     if _exists(old):
         warnings.warn(

@@ -27,6 +27,7 @@ from tabship.artifact._manifest import (
     parse_manifest,
     recorded_size,
 )
+from tabship.artifact._swap import restore_missing
 from tabship.errors import ArtifactError, ArtifactFormatError
 
 __all__ = ["is_packed", "looks_like_artifact", "read_artifact", "read_manifest_only"]
@@ -132,6 +133,8 @@ def _kind(path: Path) -> str:
             "it is neither a model folder nor a packed .tabship file",
             hint="Pass the folder written by 'tabship train' or a file from 'tabship pack'.",
         )
+    if restore_missing(path):  # a save killed mid-replace left the old copy beside it
+        return _kind(path)
     raise ArtifactError(path, "it does not exist", hint="Check the path.")
 
 
