@@ -202,6 +202,7 @@ def install_openapi(app: FastAPI) -> None:
             description=app.description,
             routes=app.routes,
         )
+        _errors_as_json(doc)
         model = getattr(app.state, "model", None)
         if model is None:  # not loaded yet: a generic document, not cached
             return doc
@@ -307,6 +308,17 @@ def _explain_parameter() -> dict[str, Any]:
         "schema": {"type": "boolean", "default": False},
         "description": "Add, per record, the inputs that pushed the prediction up or down.",
     }
+
+
+def _errors_as_json(doc: dict[str, Any]) -> None:
+    """Every 4xx is the canonical JSON body, on the HTML routes too: FastAPI files an
+    extra response under the route's own media type (text/html for ``/monitor``)."""
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if str(status).startswith("4") and content and "application/json" not in content:
+                    response["content"] = {"application/json": next(iter(content.values()))}
 
 
 def _add_bearer(doc: dict[str, Any]) -> None:

@@ -61,7 +61,20 @@ _FEEDBACK_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _AUTH,
     404: _NO_LOG,
     413: {"model": ErrorBody, "description": "Body or number of items over the limit."},
-    422: {"model": FeedbackAnswer, "description": "Nothing stored; every problem is listed."},
+    422: {
+        "description": "Nothing stored; every problem is listed (a body that is not a list "
+        "of outcomes at all gets the canonical error body, without 'stored').",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/FeedbackAnswer"},
+                        {"$ref": "#/components/schemas/ErrorBody"},
+                    ]
+                }
+            }
+        },
+    },
 }
 _FEEDBACK_BODY: dict[str, Any] = {
     "requestBody": {
