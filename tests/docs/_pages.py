@@ -30,16 +30,24 @@ def place_datasets(names: list[str], workdir: Path) -> None:
             shutil.copyfileobj(src, dst)
 
 
-def run_tutorial(name: str, datasets: list[str], browser: Any, tmp_path: Path) -> PageRun:
-    """Run ``docs/tutorials/NAME.md`` in ``tmp_path/work`` and photograph its form."""
+def run_tutorial(
+    name: str, datasets: list[str], browser: Any, tmp_path: Path, *, result: bool = False
+) -> PageRun:
+    """Run ``docs/tutorials/NAME.md`` in ``tmp_path/work`` and photograph its form (and,
+    with ``result``, the result page of the form's example record)."""
     workdir = tmp_path / "work"
     workdir.mkdir()
     place_datasets(datasets, workdir)
-    stored = TUTORIALS / "img" / f"{name}-form.png"
+    shots = [f"{name}-form.png", *([f"{name}-result.png"] if result else [])]
     with run_page(TUTORIALS / f"{name}.md", workdir) as page:
-        shot = tmp_path / stored.name
-        screenshot_form(browser, page.url(8000), shot)
-    assert shot.stat().st_size > 10_000, "the form's screenshot is (nearly) empty"
+        screenshot_form(browser, page.url(8000), *(tmp_path / shot for shot in shots))
+    for shot in shots:
+        keep(tmp_path / shot, TUTORIALS / "img" / shot)
+    return page
+
+
+def keep(shot: Path, stored: Path) -> None:
+    """Store a screenshot next to the page when it has none yet, or when asked to."""
+    assert shot.stat().st_size > 10_000, f"the screenshot {shot.name} is (nearly) empty"
     if not stored.exists() or os.environ.get("TABSHIP_DOCS_SCREENSHOTS") == "update":
         shutil.copyfile(shot, stored)
-    return page

@@ -241,13 +241,18 @@ def _forget(namespace: dict[str, Any]) -> None:
         gc.collect()
 
 
-def screenshot_form(browser: Any, url: str, shot: Path) -> None:
-    """The page's form at ``url``, as a 1000-pixel-wide browser shows it, saved as PNG."""
+def screenshot_form(browser: Any, url: str, shot: Path, result: Path | None = None) -> None:
+    """The page's form at ``url``, as a 1000-pixel-wide browser shows it, saved as PNG;
+    with ``result``, the form is then submitted as it stands and the result page saved."""
     page = browser.new_page(viewport={"width": 1000, "height": 800})
     try:
         page.goto(url)
         page.wait_for_selector("form")
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
+        if result is not None:
+            page.click("button[type=submit]")
+            page.wait_for_selector("#prediction")
+            page.screenshot(path=str(result), full_page=True)
     finally:
         page.close()

@@ -11,5 +11,7 @@ pytestmark = [pytest.mark.docs, pytest.mark.integration, pytest.mark.browser, py
 
 
 def test_college_earnings_page_runs_as_written(browser, tmp_path):
-    page = run_tutorial("college-earnings", ["college_scorecard.csv"], browser, tmp_path)
+    page = run_tutorial(
+        "college-earnings", ["college_scorecard.csv"], browser, tmp_path, result=True
+    )
     assert (page.workdir / "deploy" / "docker" / "Dockerfile").exists()
