@@ -34,6 +34,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from tabship.data import JSONValue, json_safe
 from tabship.errors import ErrorItem, TabshipError, ValidationError, error_item
@@ -163,8 +165,21 @@ async def _bug(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# nginx's "client closed request": what /metrics counts for a client gone mid-body.
+CLIENT_CLOSED = 499
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its body ended (a closed tab, a load generator
+    stopping): nobody reads this answer, and it is no bug of ours, so no traceback and
+    no 500 in /metrics."""
+    log.info("Client closed %s %s before its body ended", request.method, request.url.path)
+    return Response(status_code=CLIENT_CLOSED)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error class to the handler that answers it in the canonical shape."""
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(ProblemError, _problem)
     app.add_exception_handler(TabshipError, _tabship)
     app.add_exception_handler(RequestValidationError, _fastapi_validation)
