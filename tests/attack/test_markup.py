@@ -35,17 +35,14 @@ def payloads(where: str) -> list[str]:
     ]
 
 
-# Column names may not hold '"', '{', '}', ':' or ',' until issue 10's item 7 is fixed
-# (LightGBM refuses them); categories and class labels may hold anything.
-CATEGORY, NUMBER, CODE = (
-    "<script>window.__pwned='column'</script>",
-    "<img src=x onerror=window.__pwned='number'>",
-    "'><svg onload=window.__pwned='code'>",
-)  # noqa: E501
+CATEGORY = "<script>window.__pwned='column'</script>"
+NUMBER = "<img src=x onerror=window.__pwned='number'>"
+CODE = "'><svg onload=window.__pwned='code'>"
+QUOTED = '"><img src=x onerror=window.__pwned=\'quoted\'>{"a": 1, "b": 2}'
 CATEGORIES = [*payloads("category"), "plain"]
 PWNED_CLASS = "<img src=x onerror=window.__pwned='class'>"
 UNSEEN = "<script>window.__pwned='unseen'</script>"
-EVERY_PAYLOAD = [CATEGORY, NUMBER, CODE, PWNED_CLASS, UNSEEN, *payloads("category")]
+EVERY_PAYLOAD = [CATEGORY, NUMBER, CODE, QUOTED, PWNED_CLASS, UNSEEN, *payloads("category")]
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, live_server) -> str:
     frame = pd.DataFrame(
         {CATEGORY: category, NUMBER: number, CODE: rng.integers(0, 5, n), "label": label}
     )
+    frame[QUOTED] = rng.normal(0, 1, size=n).round(3)
     folder = Path(tmp_path_factory.mktemp("markup"))
     run = tabship.train(frame, "label", time_budget=4)
     model = run.save(folder / "markup", force=True)
@@ -70,7 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, live_server) -> str:
 @pytest.fixture(scope="module")
 def logged(server: str) -> str:
     """Predictions with every payload category (and one unseen) logged, with feedback."""
-    records = [{CATEGORY: c, NUMBER: 12.5, CODE: "1"} for c in [*CATEGORIES, UNSEEN]]
+    records = [{CATEGORY: c, NUMBER: 12.5, CODE: "1", QUOTED: 0.5} for c in [*CATEGORIES, UNSEEN]]
     answer = httpx.post(f"{server}/predict", json=records, timeout=60)
     assert answer.status_code == 200, answer.text
     feedback = [{"id": i, "actual": PWNED_CLASS} for i in answer.json()["ids"]]
@@ -152,7 +150,9 @@ def test_the_result_page_for_each_payload_category(
     watched.page.locator("form button[type=submit]").first.click()
     watched.assert_nothing_ran()
     assert watched.page.locator("svg").count() > 0  # the result page, with its plots
-    answer = httpx.post(f"{server}/", data={CATEGORY: category, NUMBER: "12", CODE: "1"})
+    answer = httpx.post(
+        f"{server}/", data={CATEGORY: category, NUMBER: "12", CODE: "1", QUOTED: "0"}
+    )
     assert answer.status_code == 200 and "__pwned" in answer.text
     assert_escaped(answer.text)
 
@@ -160,10 +160,16 @@ def test_the_result_page_for_each_payload_category(
 @pytest.mark.parametrize(
     ("fields", "status"),
     [
-        ({CATEGORY: UNSEEN, NUMBER: "12", CODE: "1"}, 200),  # a warning quotes the value
-        ({CATEGORY: "plain", NUMBER: UNSEEN, CODE: "1"}, 422),  # the error quotes it
-        ({CATEGORY: "plain", NUMBER: "12", CODE: UNSEEN}, 200),
-        ({CATEGORY: "plain", NUMBER: "12", CODE: "1", UNSEEN: UNSEEN}, 200),  # unknown field
+        (
+            {CATEGORY: UNSEEN, NUMBER: "12", CODE: "1", QUOTED: "0"},
+            200,
+        ),  # a warning quotes the value
+        ({CATEGORY: "plain", NUMBER: UNSEEN, CODE: "1", QUOTED: "0"}, 422),  # the error quotes it
+        ({CATEGORY: "plain", NUMBER: "12", CODE: UNSEEN, QUOTED: "0"}, 200),
+        (
+            {CATEGORY: "plain", NUMBER: "12", CODE: "1", QUOTED: "0", UNSEEN: UNSEEN},
+            200,
+        ),  # unknown field
     ],
     ids=["unseen category", "not a number", "unseen code", "unknown field"],
 )
@@ -206,4 +212,5 @@ def test_the_api_docs(server: str, watched: Watched) -> None:
     watched.assert_nothing_ran()
     spec = httpx.get(f"{server}/openapi.json")
     assert spec.headers["content-type"].startswith("application/json")
-    assert CATEGORY in spec.json()["components"]["schemas"]["Record"]["properties"]
+    properties = spec.json()["components"]["schemas"]["Record"]["properties"]
+    assert {CATEGORY, NUMBER, CODE, QUOTED} <= set(properties)
