@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 DATASETS = Path(__file__).parent / "datasets"
+
+# httpx's module functions (httpx.get, httpx.post, ...) give up after 5 s, and on this
+# shared 2-core machine a first CSV upload (pandas' import) or an explained record took
+# longer under load: a test failed on time, not on behaviour. Calls the tests make
+# without a timeout wait for the answer instead; the 10-minute pytest-timeout still
+# stops a hung test. Clients the tests build, and tabship's own, keep their timeouts.
+TEST_HTTP_TIMEOUT_S = 300.0
+
+
+def _waiting_for_the_answer(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", TEST_HTTP_TIMEOUT_S)
+        return function(*args, **kwargs)
+
+    return call
+
+
+for _name in ("request", "stream", "get", "options", "head", "post", "put", "patch", "delete"):
+    setattr(httpx, _name, _waiting_for_the_answer(getattr(httpx, _name)))
 
 
 def dataset_path(name: str) -> Path:
