@@ -5,7 +5,8 @@ uses), plus a log-target regressor and a soft-voting ensemble, fitted on a sampl
 plan, written to its files and read back, must reproduce ``Pipeline.predict`` /
 ``predict_proba`` to 1e-9 (1e-12 relative for huge values) on records it never saw,
 including missing values, unseen categories and numbers far outside the training range,
-one record at a time and all at once (bit for bit alike), with Treelite and with LightGBM.
+one record at a time and all at once (bit for bit alike), with Treelite and with LightGBM
+(its C library as a worker loads it, and its Python package as batch scoring does).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 import numpy as np
 import pytest
 
-from tabship.plan import plan_files
+from tabship.plan import Plan, plan_files
 from tabship.runtime import open_plan, pipeline_probe
 from tabship.runtime._validate import RecordValidator, validate_records
 from tests.plan._fitted import DATASETS, fitted_candidates, with_surprises
@@ -45,8 +46,12 @@ def test_plan_agrees_with_the_pipeline(name):
             expected = pipeline.predict(frame)
         else:
             expected = pipeline.predict_proba(frame)
-        for native in (False, True):
-            plan = open_plan(files, native_lightgbm=native, pipeline=pipeline)
+        for native in ("treelite", "lightgbm library", "native"):
+            plan = (
+                Plan.from_files(files, lightgbm_library=False)
+                if native == "treelite"
+                else open_plan(files, native_lightgbm=native == "native", pipeline=pipeline)
+            )
             one_by_one = [
                 plan.predict({k: [v] for k, v in validator.validate_one(r).values.items()}, 1)
                 for r in records
