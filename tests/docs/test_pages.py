@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.docs._pages import ROOT, TUTORIALS
-from tests.docs._runner import run_page
+from tests.docs._runner import PageRun, run_page
 
 pytestmark = pytest.mark.docs
 
@@ -62,3 +62,17 @@ def test_a_page_that_drifted_fails(tmp_path, text, error, message):
     page.write_text(text)
     with pytest.raises(error, match=message), run_page(page, tmp_path):
         pass
+
+
+def test_documented_ports_become_free_ports_in_every_spelling(tmp_path):
+    page = PageRun(path=tmp_path / "page.md", workdir=tmp_path)
+    text = page.substitute(
+        "tabship serve m --port 8000\ncurl http://127.0.0.1:8000/health localhost:8000\n"
+        "PORT=8001 x; requests.get('http://127.0.0.1:8001/ready')"
+    )
+    first, second = page.ports[8000], page.ports[8001]
+    assert first != second
+    assert text == (
+        f"tabship serve m --port {first}\ncurl http://127.0.0.1:{first}/health localhost:{first}\n"
+        f"PORT={second} x; requests.get('http://127.0.0.1:{second}/ready')"
+    )
