@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabship.data import read_table
+from tabship.data import header_names, read_table
 from tabship.data._read import sniff_delimiter
 from tabship.errors import DataFileError, DuplicateColumnError, OptionError, TabshipWarning
 from tests.conftest import dataset_path
@@ -202,6 +202,21 @@ def test_zip_renamed_csv(tmp_path):
 def test_nul_bytes(tmp_path):
     with pytest.raises(DataFileError, match="not a text table .*NUL"):
         read_table(write(tmp_path, "u16.csv", "a,b\n1,2\n".encode("utf-16-le")))
+
+
+def test_a_nul_byte_far_into_the_file_is_found_with_its_line(tmp_path):
+    # Past the first 64 KB, which was all the check looked at; pandas drops a NUL silently.
+    rows = b"1,x\n" * 50_000
+    data = b"a,b\n" + rows + b"2,y\x00z\n" + b"3,w\n"
+    with pytest.raises(DataFileError, match=r"NUL byte at line 50002, byte 200007\)"):
+        read_table(write(tmp_path, "late.csv", data))
+    with pytest.raises(DataFileError, match=r"NUL byte at line 50002"):
+        read_table(write(tmp_path, "late.csv.gz", gzip.compress(data)))
+
+
+def test_header_names_follow_one_rule():
+    assert header_names([" a ", "", "   ", None, "b"]) == ["a", "column_2", "column_3",
+                                                       "column_4", "b"]  # fmt: skip
 
 
 def test_damaged_gzip(tmp_path):

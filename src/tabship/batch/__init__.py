@@ -5,7 +5,10 @@ table-scoring path that ``POST /predict/csv`` shares with them.
 columns it adds (one rule for every surface); ``scored_rows``/``failed_rows`` (batch
 files) and ``every_row`` (the CSV upload) lay the result out. ``score_file`` and
 ``score_files_on_dask`` write their outputs through ``tabship.artifact.atomic_output``,
-so a failed run leaves the previous outputs as they were. ``BatchLog`` logs a file's
+so a failed run leaves the previous outputs as they were (a killed run's temporaries
+are removed by the next run). CSV outputs quote the text cells a spreadsheet would run
+as formulas (``escape_formulas``; ``escape_formulas=False`` / ``every_row(...,
+escape=False)`` to turn it off). ``BatchLog`` logs a file's
 scored rows to a prediction log (``tabship predict --log``), under the ids the scored
 file carries.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tabship._lazy import lazy_attributes
+from tabship.batch._formulas import escape_formulas
 from tabship.batch._table import (
     OUTPUT_PREFIX,
     OutputColumns,
@@ -49,6 +53,7 @@ __all__ = [
     "TableScores",
     "check_columns",
     "errors_path",
+    "escape_formulas",
     "every_row",
     "expand_sources",
     "failed_rows",

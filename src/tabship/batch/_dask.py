@@ -57,11 +57,14 @@ def score_files_on_dask(
     scheduler: str,
     force: bool = False,
     timeout: float = 10.0,
+    escape_formulas: bool = True,
 ) -> DaskReport:
     """Score every file of ``sources`` (a glob, folder or file) on the cluster at ``scheduler``.
 
     Writes ``part-NNNNN.parquet`` (or ``.csv`` for CSV input) per partition into the
     folder ``output``, plus ``part-NNNNN.errors.csv`` for partitions with invalid rows.
+    ``escape_formulas`` quotes formula-like text cells of the CSV parts, as
+    ``score_file`` does.
     """
     from tabship.batch._dask_worker import COUNTS, ModelPlugin, score_partition
     from tabship.batch._read import check_columns
@@ -88,6 +91,7 @@ def score_files_on_dask(
                 folder=str(folder),
                 kind=kind,
                 na_values=list(local.schema.na_values),
+                escape=escape_formulas,
                 meta=COUNTS,
             )
             counts = client.compute(scoring).result()

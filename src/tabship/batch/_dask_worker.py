@@ -51,9 +51,11 @@ def score_partition(
     folder: str,
     kind: str,
     na_values: list[str],
+    escape: bool = True,
     partition_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Score one partition with the worker's cached Model and write its part files."""
+    from tabship.batch._formulas import escape_formulas
     from tabship.batch._table import score_chunk
     from tabship.data import clean_frame
 
@@ -64,11 +66,16 @@ def score_partition(
     chunk = clean_frame(part.reset_index(drop=True), na_values=na_values)
     good, bad = score_chunk(model, chunk)
     stem = Path(folder) / f"part-{number:05d}"
+    csv_cells = escape_formulas if escape else _as_is
     if not good.empty:
         if kind == "parquet":
             good.to_parquet(stem.with_suffix(".parquet"), index=False)
         else:
-            good.to_csv(stem.with_suffix(".csv"), index=False)
+            csv_cells(good).to_csv(stem.with_suffix(".csv"), index=False)
     if not bad.empty:
-        bad.to_csv(stem.with_suffix(".errors.csv"), index=False)
+        csv_cells(bad).to_csv(stem.with_suffix(".errors.csv"), index=False)
     return pd.DataFrame({"rows": [len(chunk)], "scored": [len(good)], "failed": [len(bad)]})
+
+
+def _as_is(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame

@@ -4,7 +4,9 @@ Memory stays bounded by the chunk size whatever the file size, every input colum
 kept, rows that fail validation go to a separate errors file with the reason (the run
 goes on), and the outputs appear only when the whole run succeeded (written under a
 temporary name, renamed at the end) so a failed run never leaves a half-scored file that
-looks complete. Every scored row gets a record id (the ``id`` column), the one its
+looks complete; a killed run's temporaries are removed by the next run into the folder
+(``_leftovers``). Formula-like text cells of CSV outputs are quoted (``escape_formulas``).
+Every scored row gets a record id (the ``id`` column), the one its
 prediction is logged under when the run keeps a prediction log (``log``), as the CSV
 upload of ``tabship serve`` does.
 """
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tabship.artifact import atomic_output
+from tabship.batch._leftovers import holding, remove_leftovers
 from tabship.batch._read import check_columns, read_chunks
 from tabship.batch._table import TableScorer, score_chunk
 from tabship.batch._write import ChunkWriter
@@ -60,6 +63,7 @@ def score_file(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     log: BatchLog | None = None,
+    escape_formulas: bool = True,
 ) -> BatchReport:
     """Score ``source`` (CSV, ``.csv.gz`` or Parquet) into ``output`` chunk by chunk.
 
@@ -67,7 +71,10 @@ def score_file(
     are some), led by their row number and the reason. ``force`` replaces existing
     outputs; a failed run leaves them as they were. With ``log``
     (``BatchLog.open(url, model)``) the scored rows are logged chunk by chunk under their
-    ids (the caller closes it, which writes the last rows).
+    ids (the caller closes it, which writes the last rows). ``escape_formulas`` quotes
+    the text cells of CSV outputs that a spreadsheet would run as formulas (``=``, ``+``,
+    ``-``, ``@``, tab, carriage return; numbers stay numbers). Temporaries a killed run
+    left beside the outputs are removed first.
 
     Raises
     ------
@@ -79,14 +86,20 @@ def score_file(
     source, output = Path(source), Path(output)
     errors_output = errors_path(output)
     _check_outputs(output, errors_output, force=force)
+    remove_leftovers(output, errors_output)
     started = time.monotonic()
+    # The locks outlive the renames: the temporaries are never without a writer.
     with (
+        ExitStack() as locks,
         atomic_output(errors_output, replace=force) as errors_temp,
         atomic_output(output, replace=force) as output_temp,
     ):
+        locks.enter_context(holding(errors_temp))
+        locks.enter_context(holding(output_temp))
         counts = _score_chunks(
-            model, source, chunk_size, ChunkWriter(output_temp, output),
-            ChunkWriter(errors_temp, errors_output), progress, log,
+            model, source, chunk_size,
+            ChunkWriter(output_temp, output, escape=escape_formulas),
+            ChunkWriter(errors_temp, errors_output, escape=escape_formulas), progress, log,
         )  # fmt: skip
         if counts.rows == 0:
             raise DataFileError(source, "it has no rows to score")
@@ -121,7 +134,12 @@ def _score_chunks(
     log: BatchLog | None,
 ) -> _Counts:
     schema = getattr(model, "schema", None)
-    chunks = read_chunks(source, chunk_size, na_values=getattr(schema, "na_values", ()))
+    chunks = read_chunks(
+        source,
+        chunk_size,
+        na_values=getattr(schema, "na_values", ()),
+        columns=None if schema is None else schema.names,
+    )
     counts = _Counts()
     on_scores = None if log is None else log.submit
     with closing(chunks), scored_writer, errors_writer:

@@ -2,18 +2,27 @@
 
 Chunks keep memory bounded whatever the file size. The columns are checked against the
 model's schema once, on the first chunk, so that a wrong file fails with one clear line
-instead of every row failing alone.
+instead of every row failing alone. Only the model's columns are cleaned (stripped, NA
+markers, numbers): the others are passed through to the output as parsed, so a wide
+export (10,000 columns for a model reading 6) costs the parse, not 10,000 cleanings.
+The header is named by training's rule (``tabship.data.header_names``: stripped, a
+blank name ``column_<position>``), never by pandas' (``Unnamed: 3``, ``a.1``). A NUL byte
+anywhere in a CSV is refused with its line and byte offset as the parser reads past it
+(pandas would drop it silently and score the damaged cell).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+import csv
+import gzip
+import io
+from collections.abc import Collection, Generator, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import pandas as pd
 
-from tabship.data import clean_frame, na_markers
+from tabship.data import check_unique_names, clean_frame, header_names, na_markers
 from tabship.errors import DataError, DataFileError
 
 if TYPE_CHECKING:
@@ -22,34 +31,49 @@ if TYPE_CHECKING:
 __all__ = ["check_columns", "read_chunks"]
 
 _SHOWN_NAMES = 10
+_NOT_TEXT_HINT = "Export the data as CSV (UTF-8) or Parquet."
 
 
 def read_chunks(
-    source: Path, chunk_size: int, *, na_values: Iterable[str] = ()
+    source: Path,
+    chunk_size: int,
+    *,
+    na_values: Iterable[str] = (),
+    columns: Collection[str] | None = None,
 ) -> Generator[pd.DataFrame, None, None]:
-    """Chunks of a CSV (plain or gzip) or Parquet file, cleaned as training data was."""
+    """Chunks of a CSV (plain or gzip) or Parquet file, cleaned as training data was.
+
+    ``columns`` (the model's field names) limits the cleaning to those columns; every
+    column is still read and kept. None cleans every column.
+    """
     if not source.exists():
         raise DataFileError(source, "no such file")
     if source.suffix == ".parquet":
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(source).iter_batches(batch_size=chunk_size):
-            yield clean_frame(batch.to_pandas(), na_values=na_values)
+            yield _cleaned(batch.to_pandas(), columns, na_values, source)
         return
+    names = _header(source)
     # pandas' C parser reads the numbers and the NA markers itself (parsing numbers from
     # text afterwards took a quarter of the run); clean_frame still strips, and still
     # makes numeric any column the parser left as text.
-    markers = na_markers(na_values)
     try:
-        with pd.read_csv(
-            source,
-            chunksize=chunk_size,
-            keep_default_na=False,
-            na_values=markers,
-            skipinitialspace=True,
-        ) as reader:
+        with (
+            _open_guarded(source) as stream,
+            pd.read_csv(
+                stream,
+                chunksize=chunk_size,
+                header=0,
+                names=names,
+                index_col=False,
+                keep_default_na=False,
+                na_values=na_markers(na_values),
+                skipinitialspace=True,
+            ) as reader,
+        ):
             for chunk in reader:
-                yield clean_frame(chunk, na_values=na_values)
+                yield _cleaned(chunk, columns, na_values, source)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataFileError(source, f"it is not a readable CSV ({err})") from None
 
@@ -74,6 +98,90 @@ def check_columns(schema: Schema | None, columns: Iterable[object], source: Path
         f"'{source}' lacks columns the model needs: {_listed(missing)}{extra}.",
         hint="Score a file with the training columns (see 'tabship info MODEL').",
     )
+
+
+def _cleaned(
+    chunk: pd.DataFrame,
+    columns: Collection[str] | None,
+    na_values: Iterable[str],
+    source: Path,
+) -> pd.DataFrame:
+    """``chunk`` with ``columns`` cleaned (all of them when None), the rest as read."""
+    if columns is None:
+        return clean_frame(chunk, na_values, source=source)
+    names = [str(c).strip() for c in chunk.columns]
+    check_unique_names(names, source)
+    chunk.columns = names
+    wanted = set(columns)
+    used = [name for name in names if name in wanted]
+    if len(used) == len(names):
+        return clean_frame(chunk, na_values, source=source)
+    cleaned = clean_frame(chunk[used], na_values, source=source)
+    out = chunk.copy(deep=False)
+    for name in used:
+        out[name] = cleaned[name]
+    return out.copy()  # one block per dtype again: replacing columns fragments a frame
+
+
+def _header(source: Path) -> list[str]:
+    """The header row's names by training's rule; repeated names are refused."""
+    try:
+        with _open_guarded(source) as stream:
+            text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+            first = next(csv.reader(text), None)
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise DataFileError(source, f"it is not a readable CSV ({err})") from None
+    if not first:
+        raise DataFileError(source, "it is empty", hint="Give a file with a header and rows.")
+    names = header_names(first)
+    check_unique_names(names, source)
+    return names
+
+
+def _open_guarded(source: Path) -> IO[bytes]:
+    """``source``'s bytes (gunzipped when it is gzip), refusing NUL bytes as they pass."""
+    file: IO[bytes] = open(source, "rb")  # noqa: SIM115 (the guard closes it)
+    gzipped = file.read(2) == b"\x1f\x8b"
+    file.seek(0)
+    raw = cast(IO[bytes], gzip.GzipFile(fileobj=file, mode="rb")) if gzipped else file
+    return io.BufferedReader(_NulGuard(raw, file, source), buffer_size=1 << 20)
+
+
+class _NulGuard(io.RawIOBase):
+    """A byte stream that raises ``DataFileError`` at the first NUL byte passing through,
+    naming its line and byte offset (of the text, after any gunzip)."""
+
+    def __init__(self, raw: IO[bytes], file: IO[bytes], source: Path) -> None:
+        self._raw = raw
+        self._file = file  # under ``raw`` when it is a gzip reader
+        self._source = source
+        self._offset = 0
+        self._lines = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        position = data.find(b"\x00")
+        if position >= 0:
+            line = self._lines + data.count(b"\n", 0, position) + 1
+            raise DataFileError(
+                self._source,
+                f"it holds a NUL byte at line {line} (byte {self._offset + position}), "
+                "so it is not a text table",
+                hint=_NOT_TEXT_HINT,
+            )
+        self._lines += data.count(b"\n")
+        self._offset += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        self._file.close()
+        super().close()
 
 
 def _listed(names: list[str]) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from tabship.batch._formulas import escape_formulas
 from tabship.errors import ErrorItem, ValidationError
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def score_chunk(
     scoring took (a prediction log takes them from there).
     """
     started = time.perf_counter()
-    scores = score_table(model, chunk, ids=ids)
+    scores = score_table(model, _model_columns(model, chunk), ids=ids)
     if on_scores is not None:
         on_scores(scores, time.perf_counter() - started)
     columns = output_columns(chunk.columns)
@@ -197,11 +198,18 @@ def failed_rows(
     return bad
 
 
-def every_row(frame: pd.DataFrame, scores: TableScores, columns: OutputColumns) -> pd.DataFrame:
+def every_row(
+    frame: pd.DataFrame,
+    scores: TableScores,
+    columns: OutputColumns,
+    *,
+    escape: bool = True,
+) -> pd.DataFrame:
     """``frame`` with the added columns on every row, in input order.
 
     A failed row has empty prediction and probability cells and its reason in the error
-    column; a scored row has an empty error cell.
+    column; a scored row has an empty error cell. The answer is a CSV: formula-like
+    text cells are quoted (``escape_formulas``) unless ``escape`` is off.
     """
     out = frame.copy()
     out[columns.prediction] = _spread(scores.index, scores.predictions, scores.rows)
@@ -209,7 +217,18 @@ def every_row(frame: pd.DataFrame, scores: TableScores, columns: OutputColumns) 
         values = np.asarray(scores.probabilities[label]).tolist()
         out[columns.probability_of(label)] = _spread(scores.index, values, scores.rows)
     out[columns.error] = [scores.reasons.get(i, "") for i in range(scores.rows)]
-    return out
+    return escape_formulas(out) if escape else out
+
+
+def _model_columns(model: TableScorer, chunk: pd.DataFrame) -> pd.DataFrame:
+    """The chunk's columns the model knows, when it has a schema: a wide file's other
+    columns only ride along to the output, and validating them costs time."""
+    schema = getattr(model, "schema", None)
+    if schema is None:
+        return chunk
+    known = set(schema.names)
+    used = [name for name in chunk.columns if name in known]
+    return chunk if len(used) == chunk.shape[1] else chunk[used]
 
 
 def _spread(index: Sequence[int], values: Sequence[Any], rows: int) -> list[Any]:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from tabship.batch._formulas import escape_table
+
 __all__ = ["ChunkWriter"]
 
 
@@ -18,11 +20,14 @@ class ChunkWriter:
     the output's final name, whose suffix (``.csv``, ``.csv.gz``, ``.parquet``) picks
     the format. CSV is written by pyarrow: about eight times faster than
     ``DataFrame.to_csv`` here (0.39 s against 0.05 s per 50,000 adult rows), which
-    matters when the model itself needs a fraction of a second per chunk.
+    matters when the model itself needs a fraction of a second per chunk. A CSV's
+    formula-like text cells are quoted (``escape_table``) unless ``escape`` is off;
+    Parquet is no spreadsheet format and keeps every value as it is.
     """
 
-    def __init__(self, path: Path, name: Path) -> None:
+    def __init__(self, path: Path, name: Path, *, escape: bool = True) -> None:
         self.path, self.name = path, name
+        self.escape = escape
         self._parquet: Any = None
         self._sink: Any = None
 
@@ -47,7 +52,7 @@ class ChunkWriter:
         if self.name.suffix == ".parquet":
             self._write_parquet(table)
         else:
-            self._write_csv(table)
+            self._write_csv(escape_table(table) if self.escape else table)
 
     def _write_csv(self, table: Any) -> None:
         import pyarrow as pa

@@ -76,12 +76,22 @@ def predict_command(
         list[str] | None,
         typer.Option(help="Keep this input field out of the log (repeatable); no drift for it."),
     ] = None,
+    escape_formulas: Annotated[
+        bool,
+        typer.Option(
+            "--escape-formulas/--no-escape-formulas",
+            help="Quote CSV text cells a spreadsheet would run as formulas (starting with "
+            "= + - @, tab or CR; numbers stay numbers), as OWASP advises.",
+        ),
+    ] = True,
 ) -> None:
     """Append prediction (and class probability) columns and a record id to every row of
     DATA; with --log, the scored rows are logged under those ids."""
     _check_log_options(log, log_exclude or [], url=url, dask=dask)
     if dask:
-        _predict_on_dask(model, str(data), output, dask, force=force)
+        _predict_on_dask(
+            model, str(data), output, dask, force=force, escape_formulas=escape_formulas
+        )
         return
     from contextlib import closing, nullcontext
 
@@ -105,6 +115,7 @@ def predict_command(
             force=force,
             progress=lambda rows: say(f"scored {rows:,} rows"),
             log=batch_log,
+            escape_formulas=escape_formulas,
         )
     console.print(
         f"Scored {report.scored:,} of {report.rows:,} rows in {report.seconds:.1f} s "
@@ -153,10 +164,14 @@ def _report_log(run: LoggedRun, url: str) -> None:
         raise typer.Exit(1)
 
 
-def _predict_on_dask(model: str, data: str, output: Path, scheduler: str, *, force: bool) -> None:
+def _predict_on_dask(
+    model: str, data: str, output: Path, scheduler: str, *, force: bool, escape_formulas: bool
+) -> None:
     from tabship.batch import score_files_on_dask
 
-    report = score_files_on_dask(model, data, output, scheduler=scheduler, force=force)
+    report = score_files_on_dask(
+        model, data, output, scheduler=scheduler, force=force, escape_formulas=escape_formulas
+    )
     console.print(
         f"Scored {report.scored:,} of {report.rows:,} rows from {report.files} files in "
         f"{report.partitions} partitions in {report.seconds:.1f} s -> [bold]{report.output}[/bold]"

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         canonical_text,
         canonical_text_or_nan,
     )
-    from tabship.data._clean import clean_frame
+    from tabship.data._clean import check_unique_names, clean_frame
     from tabship.data._drift import MISSING_BIN, drift_bin_indices, drift_references
     from tabship.data._expressions import (
         DERIVED_FUNCTIONS,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     )
     from tabship.data._infer import infer_schema
     from tabship.data._markers import DEFAULT_NA_VALUES, na_markers
-    from tabship.data._read import read_table
+    from tabship.data._read import header_names, read_table
     from tabship.data._summary import summarize
     from tabship.data._task import prepare_target
 
@@ -72,11 +72,13 @@ __all__ = [
     "canonical_series",
     "canonical_text",
     "canonical_text_or_nan",
+    "check_unique_names",
     "clean_frame",
     "derived_columns_used",
     "drift_bin_indices",
     "drift_references",
     "evaluate_derived",
+    "header_names",
     "infer_schema",
     "is_column",
     "json_safe",
@@ -95,6 +97,7 @@ __getattr__ = lazy_attributes(
         "canonical_text": "tabship.data._canonical",
         "canonical_text_or_nan": "tabship.data._canonical",
         "DEFAULT_NA_VALUES": "tabship.data._markers",
+        "check_unique_names": "tabship.data._clean",
         "clean_frame": "tabship.data._clean",
         "na_markers": "tabship.data._markers",
         "MISSING_BIN": "tabship.data._drift",
@@ -105,6 +108,7 @@ __getattr__ = lazy_attributes(
         "evaluate_derived": "tabship.data._expressions",
         "parse_derived": "tabship.data._expressions",
         "infer_schema": "tabship.data._infer",
+        "header_names": "tabship.data._read",
         "read_table": "tabship.data._read",
         "summarize": "tabship.data._summary",
         "prepare_target": "tabship.data._task",

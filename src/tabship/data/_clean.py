@@ -15,7 +15,7 @@ import pandas as pd
 from tabship.data._markers import DEFAULT_NA_VALUES, na_markers
 from tabship.errors import DuplicateColumnError
 
-__all__ = ["DEFAULT_NA_VALUES", "clean_frame", "na_markers"]
+__all__ = ["DEFAULT_NA_VALUES", "check_unique_names", "clean_frame", "na_markers"]
 
 
 def clean_frame(

@@ -19,7 +19,7 @@ from tabship.data._clean import clean_frame
 from tabship.data._source import decode_text, fetch_bytes, is_parquet
 from tabship.errors import DataFileError, OptionError
 
-__all__ = ["read_table", "sniff_delimiter"]
+__all__ = ["header_names", "read_table", "sniff_delimiter"]
 
 _CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_LINES = 50
@@ -106,13 +106,21 @@ def _parse_text(text: str, source: object, *, sep: str | None, header: bool) -> 
     return _split_header(cells)
 
 
+def header_names(cells: Sequence[object]) -> list[str]:
+    """A header row's cells as column names: stripped, a blank one ``column_<position>``.
+
+    The one naming rule for a table's header, whoever reads it (training, batch
+    scoring), so that a file scores with the names its schema was trained with.
+    """
+    return [
+        str(v).strip() if isinstance(v, str) and v.strip() else f"column_{i + 1}"
+        for i, v in enumerate(cells)
+    ]
+
+
 def _split_header(cells: pd.DataFrame) -> pd.DataFrame:
     """Use the first row as column names, exactly as written (no pandas mangling)."""
-    first = cells.iloc[0].tolist()
-    names = [
-        str(v).strip() if isinstance(v, str) and v.strip() else f"column_{i + 1}"
-        for i, v in enumerate(first)
-    ]
+    names = header_names(cells.iloc[0].tolist())
     body = cells.iloc[1:].reset_index(drop=True)
     body.columns = names
     return body
