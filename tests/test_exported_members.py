@@ -9,6 +9,7 @@ def test_tabship_all_is_the_sorted_public_api():
     assert tabship.__all__ == sorted(tabship.__all__)
     assert set(tabship.__all__) == {
         "ArtifactError",
+        "Client",
         "DataError",
         "Model",
         "OutputError",

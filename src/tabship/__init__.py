@@ -26,6 +26,7 @@ from tabship.errors import (
 )
 
 if TYPE_CHECKING:
+    from tabship.client import Client
     from tabship.runtime import Model, load
     from tabship.training import TrainingRun, train
 
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArtifactError",
+    "Client",
     "DataError",
     "Model",
     "OutputError",
@@ -52,5 +54,6 @@ __getattr__ = lazy_attributes(
         "TrainingRun": "tabship.training",
         "load": "tabship.runtime",
         "Model": "tabship.runtime",
+        "Client": "tabship.client",
     },
 )
