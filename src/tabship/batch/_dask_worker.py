@@ -56,14 +56,15 @@ def score_partition(
 ) -> pd.DataFrame:
     """Score one partition with the worker's cached Model and write its part files."""
     from tabship.batch._formulas import escape_formulas
+    from tabship.batch._read import cleaned_chunk
     from tabship.batch._table import score_chunk
-    from tabship.data import clean_frame
 
     model = _MODELS.get(key)
     if model is None:
         raise RuntimeError("the tabship model plugin did not run on this worker")
     number = (partition_info or {}).get("number", 0)
-    chunk = clean_frame(part.reset_index(drop=True), na_values=na_values)
+    part = part.reset_index(drop=True)
+    chunk = cleaned_chunk(part, model.schema.names, na_values, "a Dask partition")
     good, bad = score_chunk(model, chunk)
     stem = Path(folder) / f"part-{number:05d}"
     csv_cells = escape_formulas if escape else _as_is

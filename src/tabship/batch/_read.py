@@ -28,7 +28,7 @@ from tabship.errors import DataError, DataFileError
 if TYPE_CHECKING:
     from tabship.data import Schema
 
-__all__ = ["check_columns", "read_chunks"]
+__all__ = ["check_columns", "cleaned_chunk", "read_chunks"]
 
 _SHOWN_NAMES = 10
 _NOT_TEXT_HINT = "Export the data as CSV (UTF-8) or Parquet."
@@ -52,7 +52,7 @@ def read_chunks(
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(source).iter_batches(batch_size=chunk_size):
-            yield _cleaned(batch.to_pandas(), columns, na_values, source)
+            yield cleaned_chunk(batch.to_pandas(), columns, na_values, source)
         return
     names = _header(source)
     # pandas' C parser reads the numbers and the NA markers itself (parsing numbers from
@@ -73,7 +73,7 @@ def read_chunks(
             ) as reader,
         ):
             for chunk in reader:
-                yield _cleaned(chunk, columns, na_values, source)
+                yield cleaned_chunk(chunk, columns, na_values, source)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataFileError(source, f"it is not a readable CSV ({err})") from None
 
@@ -100,18 +100,18 @@ def check_columns(schema: Schema | None, columns: Iterable[object], source: Path
     )
 
 
-def _cleaned(
+def cleaned_chunk(
     chunk: pd.DataFrame,
     columns: Collection[str] | None,
     na_values: Iterable[str],
-    source: Path,
+    source: object,
 ) -> pd.DataFrame:
     """``chunk`` with ``columns`` cleaned (all of them when None), the rest as read."""
     if columns is None:
         return clean_frame(chunk, na_values, source=source)
     names = [str(c).strip() for c in chunk.columns]
     check_unique_names(names, source)
-    chunk.columns = names
+    chunk = chunk.set_axis(names, axis=1)
     wanted = set(columns)
     used = [name for name in names if name in wanted]
     if len(used) == len(names):
