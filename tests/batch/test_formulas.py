@@ -75,3 +75,9 @@ def test_score_file_quotes_formulas_in_csv_unless_told_not_to(adult_model, tmp_p
         assert errors["age"].tolist() == ["=1+1"]
     score_file(adult_model, source, tmp_path / "out.parquet", escape_formulas=escape)
     assert pd.read_parquet(tmp_path / "out.parquet")["note"].tolist()[0].startswith("=")
+
+
+def test_object_columns_without_text_are_left_alone():
+    odd = pd.DataFrame({"flag": pd.Series([True, False], dtype=object), "mixed": [1.5, "=x"]})
+    out = escape_formulas(odd)
+    assert out["flag"].tolist() == [True, False] and out["mixed"].tolist() == [1.5, "'=x"]

@@ -37,7 +37,10 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         column = frame.iloc[:, position]
         if not (pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)):
             continue
-        formula = column.str.contains(FORMULA_START, regex=True, na=False)
+        try:
+            formula = column.str.contains(FORMULA_START, regex=True, na=False)
+        except AttributeError:  # an object column holding no text (bools, dates)
+            continue
         if not formula.any():
             continue
         number = column.str.contains(PLAIN_NUMBER, regex=True, na=False)
