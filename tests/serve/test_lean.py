@@ -1,4 +1,5 @@
-"""A served model with a scoring plan predicts without scikit-learn, pandas or LightGBM.
+"""A served model with a scoring plan predicts without scikit-learn, pandas or LightGBM's
+Python package.
 
 That is what lets a worker start in about a second and stay small (``bench/serve.py``
 measures both). The check looks inside the real server process: the native libraries
@@ -17,7 +18,10 @@ from tests._servers import SERVER_PIDS
 
 pytestmark = pytest.mark.integration
 
-HEAVY = ("sklearn", "pandas", "lightgbm", "skops", "pyarrow")
+# LightGBM's C library may be mapped: the plan scores LightGBM models with it when it is
+# installed (plan/_lightgbm.py, through ctypes; +2 MB and ~10 ms at start). LightGBM's
+# Python package never is: it imports scikit-learn and pandas, which are checked here.
+HEAVY = ("sklearn", "pandas", "skops", "pyarrow")
 
 
 def mapped_packages(pid: int) -> set[str]:
@@ -48,5 +52,6 @@ def test_serving_a_planned_model_loads_no_training_libraries(name, trained_model
     assert httpx.post(f"{url}/", data=form).status_code == 200
     assert httpx.post(f"{url}/predict", json={"nonsense": 1}).status_code == 422
     loaded = mapped_packages(SERVER_PIDS[url])
-    assert "numpy" in loaded and "treelite" in loaded  # the check sees what is there
+    # the check sees what is there: the trees' library, Treelite's or LightGBM's
+    assert "numpy" in loaded and loaded & {"treelite", "lightgbm"}
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
