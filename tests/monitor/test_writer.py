@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +56,43 @@ def test_a_full_queue_drops_and_counts_without_blocking(tmp_path: Path):
     assert log.count(MODEL) == 10
     writer.submit([record()])  # after close: dropped and counted, still no error
     assert writer.snapshot().dropped == 21
+
+
+def test_deferred_records_are_made_on_the_writers_thread_and_counted_alike(tmp_path: Path):
+    log = open_log(f"sqlite:///{tmp_path}/later.db")
+    writer = LogWriter(log, model=MODEL, max_queue=10, flush_seconds=3600, flush_rows=1000)
+    made_on: list[str] = []
+
+    def make(n: int):
+        def records():
+            made_on.append(threading.current_thread().name)
+            return [record({"age": i}) for i in range(n)]
+
+        return records
+
+    writer.submit_later(4, make(4))
+    writer.submit_later(8, make(8))  # 6 fit: the first 6 it makes are kept
+    assert not made_on  # nothing made on the caller's side
+    stats = writer.snapshot()
+    assert (stats.queued, stats.dropped) == (10, 2)
+    writer.close()
+    assert made_on == ["tabship-log-writer"] * 2
+    assert (writer.snapshot().written, log.count(MODEL)) == (10, 10)
+
+
+def test_a_deferred_maker_that_fails_costs_its_own_rows_only(log: PredictionLog):
+    def broken():
+        raise ValueError("no records today")
+
+    with LogWriter(log, model=MODEL, flush_seconds=3600, flush_rows=1000) as writer:
+        writer.submit([record()])
+        writer.submit_later(3, broken)
+        writer.submit_later(2, lambda: [record()])  # makes fewer than it said: 1 dropped
+        writer.submit([record()])
+        assert writer.flush(timeout=30)
+        stats = writer.snapshot()
+    assert (stats.written, stats.dropped, stats.queued) == (3, 4, 0)
+    assert log.count(MODEL) == 3
 
 
 def test_excluded_fields_are_neither_logged_nor_counted(log: PredictionLog):

@@ -1,10 +1,12 @@
 """The background writer: predictions are logged without ever waiting on the database.
 
 A request hands its records to :meth:`LogWriter.submit`, which appends to a bounded
-in-memory queue and returns at once; when the queue is full the records are dropped and
-counted, the request is never held up. A daemon thread takes batches (every
-``flush_seconds`` or ``flush_rows`` records, whichever comes first), prepares them (JSON,
-excluded fields removed, drift bins, hourly sums) and writes each in one transaction.
+in-memory queue and returns at once (or, cheaper still, to :meth:`LogWriter.submit_later`
+a function that makes them, which the writer's thread calls); when the queue is full the
+records are dropped and counted, the request is never held up. A daemon thread takes
+batches (every ``flush_seconds`` or ``flush_rows`` records, whichever comes first),
+prepares them (JSON, excluded fields removed, drift bins, hourly sums) and writes each in
+one transaction.
 
 A database that is down or refuses writes costs no request either: the failed batch is
 kept and retried with a growing pause (while new records wait in the queue, bounded as
@@ -25,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -62,6 +64,16 @@ class WriterStats:
     degraded: bool
 
 
+class _Later(NamedTuple):
+    """``rows`` records that ``make`` builds on the writer's thread (its first ``rows``)."""
+
+    rows: int
+    make: Callable[[], Sequence[LogRecord]]
+
+
+_Entry = LogRecord | _Later
+
+
 class LogWriter:
     """Writes a model's :class:`LogRecord` s to a :class:`PredictionLog` in the background.
 
@@ -93,7 +105,8 @@ class LogWriter:
         self.flush_rows = max(int(flush_rows), 1)
         self.retention = retention
         self.purge_seconds = purge_seconds
-        self._queue: deque[LogRecord] = deque()
+        self._queue: deque[_Entry] = deque()
+        self._queued = 0  # records in the queue (a _Later counts its records)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._stopping = False
@@ -121,22 +134,43 @@ class LogWriter:
         if not records:
             return
         with self._cond:
-            room = 0 if self._stopping else self.max_queue - len(self._queue) - self._in_flight
-            taken = records[: max(room, 0)]
-            self._dropped += len(records) - len(taken)
-            if not taken:
-                return
-            was_empty = not self._queue
-            self._queue.extend(taken)
-            self._accepted += len(taken)
-            if was_empty or len(self._queue) >= self.flush_rows:
-                self._cond.notify_all()
+            taken = records[: self._room(len(records))]
+            if taken:
+                self._queue.extend(taken)
+                self._queued_more(len(taken))
+
+    def submit_later(self, count: int, make: Callable[[], Sequence[LogRecord]]) -> None:
+        """Queue the ``count`` records that ``make()`` returns, calling it on the writer's
+        thread: the request only appends a function and its arguments (the conversion of
+        values into records, a few µs a record, leaves the request path). Same rules as
+        :meth:`submit`: never blocks, what does not fit is dropped and counted."""
+        if count <= 0:
+            return
+        with self._cond:
+            taken = self._room(count)
+            if taken:
+                self._queue.append(_Later(taken, make))
+                self._queued_more(taken)
+
+    def _room(self, wanted: int) -> int:
+        """How many of ``wanted`` records fit; the others are counted as dropped."""
+        room = 0 if self._stopping else self.max_queue - self._queued - self._in_flight
+        taken = min(max(room, 0), wanted)
+        self._dropped += wanted - taken
+        return taken
+
+    def _queued_more(self, n: int) -> None:
+        was_empty = self._queued == 0
+        self._queued += n
+        self._accepted += n
+        if was_empty or self._queued >= self.flush_rows:
+            self._cond.notify_all()
 
     def snapshot(self) -> WriterStats:
         """The counters now (cheap: a lock and a few integers)."""
         with self._cond:
             return WriterStats(
-                queued=len(self._queue) + self._in_flight,
+                queued=self._queued + self._in_flight,
                 written=self._written,
                 dropped=self._dropped,
                 write_errors=self._write_errors,
@@ -183,11 +217,32 @@ class LogWriter:
             batch = self._take()
             if batch is None:
                 return
-            if batch:
-                self._write(batch)
+            records = self._made(batch)
+            if records:
+                self._write(records)
             self._maybe_purge()
 
-    def _take(self) -> list[LogRecord] | None:
+    def _made(self, batch: list[_Entry]) -> list[LogRecord]:
+        """The batch's records, the deferred ones made now; one that fails to be made
+        is dropped and counted (a bug must cost its own rows only, not the writer)."""
+        records: list[LogRecord] = []
+        for entry in batch:
+            if not isinstance(entry, _Later):
+                records.append(entry)
+                continue
+            try:
+                made = list(entry.make()[: entry.rows])
+            except Exception as err:
+                _log.error("Dropped %d rows the prediction log cannot hold: %s", entry.rows, err)
+                self._settle(entry.rows, written=False, error=str(err))
+                continue
+            if len(made) < entry.rows:
+                missing = entry.rows - len(made)
+                self._settle(missing, written=False, error=f"{missing} records were not made")
+            records.extend(made)
+        return records
+
+    def _take(self) -> list[_Entry] | None:
         """The next batch: waits for a first record, then up to ``flush_seconds`` for more
         (not when closing or flushing); [] when idle long enough to purge; None at the end."""
         with self._cond:
@@ -198,12 +253,18 @@ class LogWriter:
                 if not self._queue:
                     return None if self._stopping else []
             deadline = time.monotonic() + self.flush_seconds
-            while len(self._queue) < self.flush_rows and not self._urgent():
+            while self._queued < self.flush_rows and not self._urgent():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self._cond.wait(remaining):
                     break
-            batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.flush_rows))]
-            self._in_flight = len(batch)
+            batch: list[_Entry] = []
+            rows = 0
+            while self._queue and rows < self.flush_rows:  # a deferred entry is not split
+                entry = self._queue.popleft()
+                batch.append(entry)
+                rows += entry.rows if isinstance(entry, _Later) else 1
+            self._queued -= rows
+            self._in_flight = rows
             return batch
 
     def _urgent(self) -> bool:

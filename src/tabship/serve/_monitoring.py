@@ -2,10 +2,11 @@
 
 Every scored record gets an id (32 hex digits) whether or not a log is configured, so an
 answer has the same shape either way. With ``--log URL`` each worker opens the log in
-its lifespan and hands the records of every answer to a ``tabship.monitor.LogWriter``,
-which queues them and writes in the background: the request path builds one small
-record per prediction and never waits on the database. The lifespan's shutdown (SIGTERM)
-closes the writer, which writes everything queued before the worker exits.
+its lifespan and hands every answer to a ``tabship.monitor.LogWriter``, which queues
+it and writes in the background: the request path appends one queue entry per answer
+(the records are made on the writer's thread) and never waits on the database. The
+lifespan's shutdown (SIGTERM) closes the writer, which writes everything queued before
+the worker exits.
 
 ``tabship.monitor`` (and SQLAlchemy with it) is imported only when a log is configured:
 a server without ``--log`` stays as lean as before.
@@ -23,7 +24,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from tabship.errors import ErrorItem
 
 if TYPE_CHECKING:
-    from tabship.monitor import LogWriter, MonitoredModel, PredictionLog, WriterStats
+    from tabship.monitor import (
+        LogRecord,
+        LogWriter,
+        MonitoredModel,
+        PredictionLog,
+        WriterStats,
+    )
     from tabship.runtime import Model, Scored
 
 __all__ = [
@@ -134,28 +141,34 @@ class ServedLog:
         latency_ms: float,
     ) -> None:
         """Hand one answer's records to the writer (never blocks; a full queue drops
-        and counts). ``columns`` are the validated values per field, row k = record k."""
-        from tabship.monitor import LogRecord
+        and counts). ``columns`` are the validated values per field, row k = record k.
 
+        Only the time is taken here: the records are made on the writer's thread from
+        the answer's own lists (which nothing changes once answered), so the request
+        pays for one queue entry, not for a record per prediction.
+        """
         now = datetime.now(UTC)
-        names = list(columns)
-        values = [columns[name] for name in names]
-        records = [
-            LogRecord(
-                id=record_id,
-                ts=now,
-                route=route,
-                inputs={
-                    name: _plain(column[i]) for name, column in zip(names, values, strict=True)
-                },
-                prediction=_plain(predictions[i]),
-                probabilities=None if probabilities is None else probabilities[i],
-                warnings=warnings[i] if i < len(warnings) else (),
-                latency_ms=latency_ms,
-            )
-            for i, record_id in enumerate(ids)
-        ]
-        self.writer.submit(records)
+
+        def records() -> list[LogRecord]:
+            from tabship.monitor import LogRecord
+
+            names = list(columns)
+            values = [columns[name] for name in names]
+            return [
+                LogRecord(
+                    id=record_id,
+                    ts=now,
+                    route=route,
+                    inputs={name: _plain(col[i]) for name, col in zip(names, values, strict=True)},
+                    prediction=_plain(predictions[i]),
+                    probabilities=None if probabilities is None else probabilities[i],
+                    warnings=warnings[i] if i < len(warnings) else (),
+                    latency_ms=latency_ms,
+                )
+                for i, record_id in enumerate(ids)
+            ]
+
+        self.writer.submit_later(len(ids), records)
 
     def stats(self) -> WriterStats:
         return self.writer.snapshot()
