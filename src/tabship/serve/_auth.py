@@ -39,9 +39,11 @@ SESSION_SECONDS = 12 * 3600
 _CLOCK_SKEW_SECONDS = 60  # workers' clocks are one clock; a little slack all the same
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     """FastAPI dependency: pass when no key is set, or the bearer token or the session
-    cookie proves the caller has it; else a 401 in the canonical error shape."""
+    cookie proves the caller has it; else a 401 in the canonical error shape. Async
+    though it never waits: FastAPI runs a plain function dependency on its thread pool,
+    a hop that cost every prediction request more than the check itself."""
     if has_access(request):
         return
     header = request.headers.get("authorization", "")
