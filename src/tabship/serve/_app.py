@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 import tabship
+from tabship.serve._env import ENV_PREFIX
 from tabship.serve._errors import JSONAnswer, install_error_handlers
 from tabship.serve._limits import BodySizeLimit
 from tabship.serve._methods import HttpMethods
@@ -33,7 +34,6 @@ __all__ = ["ENV_PREFIX", "app_from_env", "create_app"]
 
 MiB = 1024 * 1024
 STATIC = Path(__file__).resolve().parent / "static"
-ENV_PREFIX = "TABSHIP_SERVE_"
 
 
 def create_app(
