@@ -168,10 +168,40 @@ def test_a_rows_cost_after_the_search_counts_the_callers_importance_cap(
     """Two refits on all rows, plus the importance the caller says it will measure."""
     from types import SimpleNamespace
 
-    from tabship.search._search import _after_search_seconds
+    from tabship.search._search import _AfterSearch
 
     cv = SimpleNamespace(n_folds=5, y=np.zeros(8000))  # 2000 test rows
-    row = SimpleNamespace(cv=SimpleNamespace(fit_seconds=1.0, predict_us_per_row=40.0))
+    result = SimpleNamespace(fit_seconds=1.0, predict_us_per_row=40.0)
     # importance: 10 features x 5 repeats x 2000 rows x 40 us = 4 s
-    cost = _after_search_seconds(row, cv, 10, importance_seconds)
+    cost = _AfterSearch(cv, 10, importance_seconds, None).seconds(result)
     assert cost == pytest.approx(expected)
+
+
+def test_the_search_holds_the_refits_of_its_two_best_rows():
+    """Tuning trials stop short of the time the caller's refits and importance need."""
+    from types import SimpleNamespace
+
+    from tabship.search import Deadline
+    from tabship.search._cv import CVResult
+    from tabship.search._search import _AfterSearch, _Row
+
+    search_deadline = Deadline(60.0, clock=lambda: 0.0)  # a stopped clock
+    tuning = search_deadline.sub(40.0)
+    # a tuning trial's oof is scored by the folds: here its mean r2 is its first value
+    cv = SimpleNamespace(
+        n_folds=5, y=np.zeros(1000), metric="r2", fold_scores=lambda _m, oof: [oof[0]]
+    )
+    after = _AfterSearch(cv, 10, None, search_deadline)  # type: ignore[arg-type]
+
+    def row(score: float, fit_seconds: float) -> _Row:
+        result = CVResult(oof=np.zeros(1), fit_seconds=fit_seconds, predict_us_per_row=1.0)
+        return _Row("m", "f", "native", lambda: None, {}, result, scores=[score])
+
+    # refit cost 2.25 x fit x 5/4: 2.8125 s per second of fold fit
+    after.keep([row(0.5, 1.0), row(0.9, 4.0), row(0.8, 2.0), row(0.7, 8.0)])
+    assert search_deadline.held == pytest.approx(2.8125 * (4.0 + 2.0))  # the two best rows
+    assert tuning.remaining() == pytest.approx(40.0)  # its own end is still earlier
+    after.keep([row(0.9, 4.0)], CVResult(np.full(1, 0.95), 10.0, 1.0))  # a better trial
+    assert search_deadline.held == pytest.approx(2.8125 * (4.0 + 10.0))
+    assert tuning.remaining() == pytest.approx(60.0 - 2.8125 * 14.0)
+    assert _AfterSearch(cv, 10, None, None).left(60.0) == 18.0  # no deadline: the old rule

@@ -114,3 +114,43 @@ def test_skewed_families_also_try_a_log_target():
     ]  # fmt: skip
     model = hgb.estimator({**hgb.starts[0], "log_target": False}, 40)
     assert model.get_params()["max_iter"] == 40 and model.get_params()["early_stopping"] is False
+
+
+@pytest.mark.parametrize(
+    ("asked", "estimate", "fits"),
+    [
+        (5, 1.0, True),  # between two stops one more trial only needs to fit: 1 s < 10 s
+        (5, 9.9, True),
+        (5, 10.0, False),  # the deadline is the safety stop
+        (4, 4.0, True),  # at a stop (4), the stretch to the next one (6) must fit, 15 % spare
+        (4, 4.4, False),  # 2 x 4.4 x 1.15 = 10.1 s > 10 s: stop at 4 trials
+        (16, 1.4, True),  # 16 -> 22: 6 x 1.4 x 1.15 = 9.7 s
+        (16, 1.5, False),  # 10.4 s: stop at 16, though 6 more trials would nearly fit
+    ],
+)
+def test_tuning_stops_only_at_set_trial_counts_unless_the_deadline_says_so(asked, estimate, fits):
+    from tabship.search._tuning import TRIAL_STOPS, _next_trial_fits
+
+    assert 4 in TRIAL_STOPS and 6 in TRIAL_STOPS and 5 not in TRIAL_STOPS
+    deadline = Deadline(10.0, clock=lambda: 0.0)  # a stopped clock
+    assert _next_trial_fits(deadline, asked, estimate) is fits
+
+
+def test_trial_stops_grow_by_about_forty_percent():
+    from tabship.search._tuning import TRIAL_STOPS
+
+    stops = TRIAL_STOPS[4:-1]
+    assert list(stops) == sorted(set(stops))
+    assert all(1.3 <= b / a <= 1.5 for a, b in zip(stops, stops[1:], strict=False))
+
+
+def test_the_learning_rate_floor_does_not_move_with_timing_noise():
+    from tabship.search._search import _LEARNING_RATE_FLOORS, _smallest_learning_rate
+
+    # 10 % slower or faster default trials: the same floor, so the same Optuna space
+    floors = {_smallest_learning_rate(100.0, seconds) for seconds in (1.6, 1.7, 1.8)}
+    assert len(floors) == 1
+    assert floors == {0.05}  # 2.25 / 59 trials = 0.038, rounded up
+    assert set(_LEARNING_RATE_FLOORS) >= floors
+    assert _smallest_learning_rate(30.0, 0.0) == 0.01
+    assert _smallest_learning_rate(1.0, 10.0) == 0.1

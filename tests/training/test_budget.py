@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tabship.search import Deadline
-from tabship.training._budget import importance_seconds, search_seconds
+from tabship.training._budget import (
+    importance_cap,
+    importance_seconds,
+    refit_fits,
+    search_seconds,
+)
 
 
 class FakeClock:
@@ -17,18 +22,36 @@ class FakeClock:
 
 
 @pytest.mark.parametrize(
-    ("budget", "spent", "search", "importance"),
+    ("budget", "spent", "search", "cap"),
     [
-        (60.0, 0.0, 60.0 - 7.2, 2.4),  # the reserve is 12 % of the budget
-        (60.0, 10.0, 50.0 - 7.2, 2.4),  # ... of what is left after reading the data
-        (10.0, 1.0, 9.0 - 2.0, 0.5),  # the reserve's floor is 2 s, importance's 0.5 s
+        (60.0, 0.0, 60.0 - 4.8, 2.4),  # the reserve is 8 % of the budget
+        (60.0, 10.0, 50.0 - 4.8, 2.4),  # ... of what is left after reading the data
+        (10.0, 1.0, 9.0 - 3.0, 0.5),  # the reserve's floor is 3 s, the importance cap's 0.5 s
         (5.0, 4.0, 0.5, 0.5),  # the search always gets half a second
-        (300.0, 0.0, 264.0, 12.0),
+        (300.0, 0.0, 276.0, 12.0),
     ],
 )
-def test_search_and_importance_shares(budget, spent, search, importance):
+def test_search_share_and_importance_cap(budget, spent, search, cap):
     clock = FakeClock()
     deadline = Deadline(budget, clock=clock)
     clock.now += spent
     assert search_seconds(deadline) == pytest.approx(search)
-    assert importance_seconds(deadline) == pytest.approx(importance)
+    assert importance_cap(deadline) == pytest.approx(cap)
+
+
+@pytest.mark.parametrize(
+    ("spent", "refit", "importance", "refits"),
+    [
+        (40.0, 5.0, 2.4, True),  # 20 s left: the cap
+        (50.0, 4.0, 1.2, True),  # 10 s left - 4 s refit - 4.8 s reserve
+        (51.0, 4.0, 0.2, True),  # the importance's floor; the refit takes 3 s of 10 % slack
+        (55.0, 4.0, 0.2, False),  # 5 s left < 4 s + 4.8 s - 3 s: no refit
+        (61.0, 0.0, 0.2, False),  # past the budget
+    ],
+)
+def test_after_the_search_the_shares_come_from_the_measured_refit(spent, refit, importance, refits):
+    clock = FakeClock()
+    deadline = Deadline(60.0, clock=clock)
+    clock.now += spent
+    assert importance_seconds(deadline, refit) == pytest.approx(importance)
+    assert refit_fits(deadline, refit) is refits

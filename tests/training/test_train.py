@@ -47,6 +47,18 @@ def test_train_regression_returns_fitted_pipeline_leaderboard_and_metrics(insura
 
 
 @pytest.mark.slow
+def test_train_records_where_its_time_went(insurance_run):
+    """The phases partition the run: they add up to the seconds the run reports."""
+    run, _ = insurance_run
+    phases = run.metrics["phase_seconds"]
+    assert list(phases) == [
+        "prepare", "search", "holdout_fit", "importance", "refit", "report", "summary"
+    ]  # fmt: skip
+    assert all(seconds >= 0 for seconds in phases.values())
+    assert sum(phases.values()) == pytest.approx(run.metrics["seconds"], abs=0.05)
+
+
+@pytest.mark.slow
 def test_train_saved_model_loads_and_predicts_the_same(insurance_run, tmp_path):
     run, path = insurance_run
     frame = pd.read_csv(dataset_path("insurance.csv")).drop(columns="charges")

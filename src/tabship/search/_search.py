@@ -47,6 +47,7 @@ _SCREENING_SHARE = 0.45
 _LIGHTGBM_TUNING_SHARE = 0.7
 _ENSEMBLE_SIZE = 5
 _ENSEMBLE_MIN_GAIN = 1e-4
+_LEARNING_RATE_FLOORS = (0.01, 0.02, 0.03, 0.05, 0.1)
 
 
 @dataclass
@@ -104,6 +105,7 @@ def search(
     progress: Progress | None = None,
     n_jobs: int = 1,
     importance_seconds: float | None = None,
+    keep_for_refits: bool = False,
 ) -> SearchResult:
     """Find the best pipeline for ``schema.task`` within ``time_budget`` seconds.
 
@@ -131,6 +133,11 @@ def search(
         The cap on the permutation importance the caller measures with the winner after
         the search. The winner must leave time for that work (two refits and the
         importance), so it is counted in each row's cost; None when no importance follows.
+    keep_for_refits : bool
+        The caller refits the winner (and measures its importance) inside the same
+        budget: the search then holds that time, as estimated from the best rows' measured
+        fit times, free of tuning as it goes, and picks a winner whose work fits what is
+        left. Otherwise the search tunes to the end of ``time_budget``.
 
     Returns
     -------
@@ -156,7 +163,7 @@ def search(
     with threadpool_limits(limits=_threads(n_jobs)):
         return _search(
             X, y, schema, deadline, time_budget, seed, folds, progress, n_jobs,
-            importance_seconds=importance_seconds,
+            importance_seconds=importance_seconds, keep_for_refits=keep_for_refits,
         )  # fmt: skip
 
 
@@ -172,6 +179,7 @@ def _search(
     n_jobs: int,
     *,
     importance_seconds: float | None,
+    keep_for_refits: bool,
 ) -> SearchResult:
     say: Progress = progress or (lambda _line: None)
     task = schema.task
@@ -184,17 +192,18 @@ def _search(
     say(f"searching {len(y_arr)} rows with {n_folds}-fold CV, ranking by {cv.metric}")
     candidates = baseline_candidates(task, y_arr, seed=seed, n_jobs=threads, n_rows=len(y_arr))
     failures = FamilyFailures()
+    after = _AfterSearch(cv, X.shape[1], importance_seconds, deadline if keep_for_refits else None)
     screening = deadline.sub(_SCREENING_SHARE * time_budget)
-    rows = _screen(cv, candidates, screening, say, failures=failures)
+    rows = _screen(cv, candidates, screening, say, failures=failures, after=after)
     failures.raise_if_none_left(len(rows))
     tuned, trials = _tune(cv, rows, deadline, seed=seed, threads=threads, say=say,
-                          failures=failures)  # fmt: skip
+                          failures=failures, after=after)  # fmt: skip
     rows += tuned
     ensemble = _ensemble_row(cv, rows, say)
     if ensemble is not None:
         rows.append(ensemble)
     ranked = _rank(cv, rows)
-    best = _affordable(ranked, cv, X.shape[1], time_budget, importance_seconds)
+    best = _affordable(ranked, after, time_budget)
     say(f"chose {best.name} after {deadline.elapsed:.1f} s")
     return SearchResult(
         leaderboard=_leaderboard(cv, ranked),
@@ -238,6 +247,7 @@ def _screen(
     say: Progress,
     *,
     failures: FamilyFailures,
+    after: _AfterSearch,
 ) -> list[_Row]:
     """Cross-validate each default candidate whose estimated cost fits the deadline.
 
@@ -269,6 +279,7 @@ def _screen(
             dict(candidate.params), result, scores=scores,
         )  # fmt: skip
         rows.append(row)
+        after.keep(rows)
         say(_describe(cv, row))
     return rows
 
@@ -282,6 +293,7 @@ def _tune(
     threads: int,
     say: Progress,
     failures: FamilyFailures,
+    after: _AfterSearch,
 ) -> tuple[list[_Row], dict[str, int]]:
     """Tune LightGBM with most of the time left, then HistGradientBoosting with the rest.
 
@@ -320,7 +332,10 @@ def _tune(
             continue
         say(f"tuning {fam.name} for up to {budget.remaining():.0f} s")
         try:
-            result = tune(fam, cv, budget, seed=seed, first_trial_estimate=first)
+            result = tune(
+                fam, cv, budget, seed=seed, first_trial_estimate=first,
+                on_best=lambda found: after.keep(rows + tuned, found),
+            )  # fmt: skip
         except Exception as error:  # a library refusing one trial's settings its own way
             failures.drop(fam.name, error, stage="tuning")
             result = None
@@ -332,6 +347,7 @@ def _tune(
             scores=cv.fold_scores(cv.metric, result.cv.oof),
         )  # fmt: skip
         tuned.append(row)
+        after.keep(rows + tuned)
         say(_describe(cv, row) + f" after {result.n_trials} trials")
     return tuned, trials
 
@@ -360,7 +376,10 @@ def _smallest_learning_rate(tuning_seconds: float, default_trial_seconds: float)
     if default_trial_seconds <= 0:
         return 0.01
     trials_of_default = tuning_seconds / default_trial_seconds
-    return float(np.clip(2.25 / max(trials_of_default, 1e-9), 0.01, 0.1))
+    exact = float(np.clip(2.25 / max(trials_of_default, 1e-9), 0.01, 0.1))
+    # Rounded up to a few set values: the bound shapes Optuna's space, and a bound that
+    # moved with the clock's noise would give two runs of one seed different trials.
+    return next(step for step in _LEARNING_RATE_FLOORS if step >= exact - 1e-12)
 
 
 def _ensemble_row(cv: CVData, rows: list[_Row], say: Progress) -> _Row | None:
@@ -396,34 +415,66 @@ def _rank(cv: CVData, rows: list[_Row]) -> list[_Row]:
     return sorted(rows, key=lambda r: sign * r.mean())
 
 
-def _affordable(
-    ranked: list[_Row],
-    cv: CVData,
-    n_features: int,
-    time_budget: float,
-    importance_seconds: float | None,
-) -> _Row:
+class _AfterSearch:
+    """The caller's work after the search (two refits, importance) and the time it holds.
+
+    A row's cost is estimated from its measured fold fits; while the search runs, the
+    cost of the two best rows so far (the winner, or an ensemble of the two) is held on
+    ``deadline`` so that no tuning trial eats into it. Without a deadline nothing is held.
+    """
+
+    def __init__(
+        self,
+        cv: CVData,
+        n_features: int,
+        importance_seconds: float | None,
+        deadline: Deadline | None,
+    ) -> None:
+        self.cv = cv
+        self.n_features = n_features
+        self.importance_seconds = importance_seconds
+        self.deadline = deadline
+
+    def seconds(self, result: CVResult) -> float:
+        """Two refits on all rows plus 5-repeat permutation importance on the test rows."""
+        cv = self.cv
+        refit = result.fit_seconds * cv.n_folds / (cv.n_folds - 1)
+        if self.importance_seconds is None:
+            return 2.25 * refit
+        n_test = min(5000, len(cv.y) / 4)
+        importance = self.n_features * 5 * n_test * result.predict_us_per_row / 1e6
+        return 2.25 * refit + min(importance, self.importance_seconds)
+
+    def keep(self, rows: list[_Row], candidate: CVResult | None = None) -> None:
+        """Hold the cost of the two best of ``rows`` (and of a tuning ``candidate``)."""
+        if self.deadline is None:
+            return
+        sign = -1.0 if greater_is_better(self.cv.metric) else 1.0
+        scored = [(sign * r.mean(), self.seconds(r.cv)) for r in rows]
+        if candidate is not None:
+            value = float(np.mean(self.cv.fold_scores(self.cv.metric, candidate.oof)))
+            scored.append((sign * value, self.seconds(candidate)))
+        scored.sort(key=lambda pair: pair[0])
+        self.deadline.hold(sum(cost for _, cost in scored[:2]))
+
+    def left(self, time_budget: float) -> float:
+        """Seconds the caller will have for this work once the search returns."""
+        if self.deadline is None:
+            return max(2.0, 0.3 * time_budget)
+        unheld = self.deadline.remaining() + self.deadline.held
+        return unheld + time_budget - self.deadline.seconds
+
+
+def _affordable(ranked: list[_Row], after: _AfterSearch, time_budget: float) -> _Row:
     """The best row whose work after the search (two refits, importance) fits the budget.
 
     When even the cheapest row does not fit (the preprocessing dominates on wide or big
     data), rows costing up to twice the cheapest stay eligible: the caller pays that
     cost whichever row wins, so only the extra matters.
     """
-    costs = [_after_search_seconds(row, cv, n_features, importance_seconds) for row in ranked]
-    allowed = max(2.0, 0.3 * time_budget, 2.0 * min(costs))
+    costs = [after.seconds(row.cv) for row in ranked]
+    allowed = max(after.left(time_budget), 2.0 * min(costs))
     return next(row for row, cost in zip(ranked, costs, strict=True) if cost <= allowed)
-
-
-def _after_search_seconds(
-    row: _Row, cv: CVData, n_features: int, importance_seconds: float | None
-) -> float:
-    """Two refits on all rows plus 5-repeat permutation importance on the test rows."""
-    refit = row.cv.fit_seconds * cv.n_folds / (cv.n_folds - 1)
-    if importance_seconds is None:
-        return 2.25 * refit
-    n_test = min(5000, len(cv.y) / 4)
-    importance = n_features * 5 * n_test * row.cv.predict_us_per_row / 1e6
-    return 2.25 * refit + min(importance, importance_seconds)
 
 
 def _estimator(row: _Row, schema: Any) -> Any:

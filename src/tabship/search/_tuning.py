@@ -28,7 +28,13 @@ from tabship.search._families import Family, FoldData
 if TYPE_CHECKING:
     from optuna.trial import Trial
 
-__all__ = ["TunedResult", "tune"]
+__all__ = ["TRIAL_STOPS", "TunedResult", "tune"]
+
+# The trial counts at which tuning may stop (about x1.4 apart), and the margin by which
+# the stretch to the next count must fit.
+TRIAL_STOPS = (0, 1, 2, 3, 4, 6, 8, 11, 16, 22, 32, 45, 64, 90, 128, 180, 256, 360, 512,
+               720, 1024, 1440, 2048, 2880, 4096, 5760, 8192, 2**62)  # fmt: skip
+_STRETCH_MARGIN = 1.15
 
 
 @dataclass
@@ -51,8 +57,14 @@ def tune(
     *,
     seed: int,
     first_trial_estimate: float,
+    on_best: Callable[[CVResult], None] | None = None,
 ) -> TunedResult | None:
-    """Run trials of ``fam`` until ``deadline``; the best complete trial, if any."""
+    """Run trials of ``fam`` until ``deadline``; the best complete trial, if any.
+
+    ``on_best`` is told each new best trial's cross-validation result (the search holds
+    the time its refit will need). The trials stop at a count in ``TRIAL_STOPS``
+    whenever the next stretch up to the following count is not expected to fit.
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -66,9 +78,10 @@ def tune(
         study.enqueue_trial(params)
     best: tuple[float, dict[str, Any], CVResult] | None = None
     durations: list[float] = []
-    n_trials = 0
-    while deadline.allows(_trial_estimate(durations, first_trial_estimate)):
+    n_trials = n_asked = 0
+    while _next_trial_fits(deadline, n_asked, _trial_estimate(durations, first_trial_estimate)):
         trial = study.ask()
+        n_asked += 1
         params = fam.suggest(trial)
         started = time.perf_counter()
         outcome = _run_trial(fam, cv, params, trial, deadline, durations, first_trial_estimate)
@@ -83,6 +96,8 @@ def tune(
         n_trials += 1
         if best is None or (value > best[0] if maximize else value < best[0]):
             best = (value, params, result)
+            if on_best is not None:
+                on_best(result)
     if best is None:
         return None
     _, params, result = best
@@ -97,6 +112,19 @@ def tune(
         cv=result,
         n_trials=n_trials,
     )
+
+
+def _next_trial_fits(deadline: Deadline, n_asked: int, estimate: float) -> bool:
+    """Whether to ask for another trial: at a stop, only if the next stretch fits.
+
+    Stopping at set counts rather than whenever the clock says so makes two runs with
+    the same seed end after the same trials (and pick the same best) unless their
+    speeds differ by more than a stretch's margin; the deadline stays the safety stop.
+    """
+    if n_asked in TRIAL_STOPS:
+        following = next(stop for stop in TRIAL_STOPS if stop > n_asked)
+        return deadline.allows(_STRETCH_MARGIN * (following - n_asked) * estimate)
+    return deadline.allows(estimate)
 
 
 def _trial_estimate(durations: list[float], first: float) -> float:

@@ -24,7 +24,12 @@ from tabship.data import (
 from tabship.errors import TabshipWarning
 from tabship.runtime import background_bytes
 from tabship.search import Deadline
-from tabship.training._budget import importance_seconds, search_seconds
+from tabship.training._budget import (
+    importance_cap,
+    importance_seconds,
+    refit_fits,
+    search_seconds,
+)
 from tabship.training._run import TrainingRun
 from tabship.training._split import check_enough_rows, split_holdout
 
@@ -168,9 +173,9 @@ def _search_evaluate_refit(
 ) -> TrainingRun:
     from sklearn.base import clone
 
-    from tabship.evaluate import IMPORTANCE_MAX_SECONDS, feature_importance
     from tabship.search import search
 
+    phases = _Phases(deadline)
     with warnings.catch_warnings(record=True) as caught:  # a dropped model family
         warnings.simplefilter("always", TabshipWarning)
         found = search(
@@ -182,30 +187,33 @@ def _search_evaluate_refit(
             folds=folds,
             progress=say,
             n_jobs=threads,
-            # The winner's importance is costed at evaluate's default cap, as the quality
-            # benchmarks were measured; the measurement below gets this run's own share.
-            importance_seconds=IMPORTANCE_MAX_SECONDS,
+            importance_seconds=importance_cap(deadline),
+            keep_for_refits=True,
         )
     d.notes.extend(_pass_on(caught))
+    phases.end("search")
     say(f"best candidate: {found.best_name}; scoring it on the {len(d.y_test)} held-out rows")
     fitted = clone(found.best).fit(d.X_train, d.y_train)
+    # The refit sees all rows: the holdout fit's time, scaled to them.
+    refit_estimate = phases.end("holdout_fit") * len(d.y) / max(len(d.y_train), 1)
     holdout = _holdout_metrics(fitted, d.X_test, d.y_test, d.schema)
     say("holdout: " + ", ".join(f"{k} {v:.4g}" for k, v in holdout.items() if _is_number(v)))
-    importance = feature_importance(
-        fitted,
-        d.X_test,
-        d.y_test,
-        d.schema.task,
-        seed=seed,
-        max_seconds=importance_seconds(deadline),
-    )
-    final = clone(found.best).fit(d.X, d.y) if refit else fitted
+    importance = _importance(fitted, d, seed, importance_seconds(deadline, refit_estimate))
+    phases.end("importance")
+    final = _final_model(found.best, fitted, d, refit, refit_estimate, deadline)
+    phases.end("refit")
     metrics = _metrics_record(
-        found, holdout, deadline, refit=refit, n_train=len(d.y_train), n_test=len(d.y_test)
-    )
+        found, holdout, deadline,
+        refit=final is not fitted, n_train=len(d.y_train), n_test=len(d.y_test),
+    )  # fmt: skip
     metrics["importance"] = importance.to_dict(orient="records")
     report_html = _render(d, found, holdout, fitted.predict(d.X_test), importance, metrics)
+    phases.end("report")
+    summary = summarize(d.frame, d.schema, predictions=final.predict(d.X))
+    background = background_bytes(d.X, d.schema, seed=seed)
+    phases.end("summary")
     metrics["seconds"] = round(deadline.elapsed, 2)
+    metrics["phase_seconds"] = phases.seconds
     say(f"done in {deadline.elapsed:.1f} s (budget {deadline.seconds:g} s)")
     return TrainingRun(
         model=final,
@@ -213,12 +221,57 @@ def _search_evaluate_refit(
         metrics=metrics,
         schema=d.schema,
         # The prediction's drift reference: what the final model says about its own rows.
-        summary=summarize(d.frame, d.schema, predictions=final.predict(d.X)),
+        summary=summary,
         report_html=report_html,
         importance=importance,
         warnings=d.notes,
-        background=background_bytes(d.X, d.schema, seed=seed),
+        background=background,
     )
+
+
+class _Phases:
+    """Seconds spent in each step of a run, in order, for ``metrics["phase_seconds"]``."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+        self.seconds: dict[str, float] = {"prepare": round(deadline.elapsed, 3)}
+        self._mark = deadline.elapsed
+
+    def end(self, name: str) -> float:
+        """Close the step ``name`` (started where the last one ended); its seconds."""
+        now = self.deadline.elapsed
+        spent = now - self._mark
+        self.seconds[name] = round(spent, 3)
+        self._mark = now
+        return spent
+
+
+def _importance(fitted: Any, d: _Prepared, seed: int, seconds: float) -> pd.DataFrame:
+    from tabship.evaluate import feature_importance
+
+    return feature_importance(
+        fitted, d.X_test, d.y_test, d.schema.task, seed=seed, max_seconds=seconds
+    )
+
+
+def _final_model(
+    best: Any, fitted: Any, d: _Prepared, refit: bool, estimate: float, deadline: Deadline
+) -> Any:
+    """The winner refitted on every row, unless that would overrun the budget."""
+    from sklearn.base import clone
+
+    if not refit:
+        return fitted
+    if not refit_fits(deadline, estimate):
+        # A note in the report and refit_on_all_rows: false in the metrics, not a
+        # warning: the model is as validated, only not refreshed with the test rows.
+        d.notes.append(
+            f"Kept the model fitted on the training split: its refit on all {len(d.y)} "
+            f"rows would take about {estimate:.1f} s, and {max(deadline.remaining(), 0):.1f} s "
+            "of the time budget were left."
+        )
+        return fitted
+    return clone(best).fit(d.X, d.y)
 
 
 def _pass_on(caught: list[warnings.WarningMessage]) -> list[str]:
