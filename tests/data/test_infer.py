@@ -40,6 +40,7 @@ def test_auto_mpg_fields(read_dataset):
     assert schema.example == {
         "Cylinders": "8", "Displacement": 307.0, "Horsepower": 130, "Weight": 3504,
         "Acceleration": 12.0, "Model Year": 70, "Origin": "1",
+        "Car Name": "chevrolet chevelle malibu",
     }  # fmt: skip
 
 

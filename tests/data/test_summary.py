@@ -32,7 +32,8 @@ def test_regression_summary(read_dataset):
     assert (horsepower["count"], horsepower["missing"]) == (392, 6)
     assert len(horsepower["histogram"]["counts"]) == 20
     assert summary["features"]["Origin"]["counts"] == {"1": 249, "3": 79, "2": 70}
-    assert "Car Name" not in summary["features"]
+    car = summary["features"]["Car Name"]  # free text: its most frequent values
+    assert car["kind"] == "categorical" and car["counts"]["ford pinto"] == 6
 
 
 def test_classification_summary(read_dataset):

@@ -88,8 +88,8 @@ def test_coercer_names_a_missing_column():
 
 def test_coercer_rejects_malformed_fields():
     frame = pd.DataFrame({"a": [1]})
-    with pytest.raises(DataError, match=r"\(name, role\) pairs.*Got \('a', 'text'\)"):
-        SchemaCoercer(fields=(("a", "text"),)).fit(frame)
+    with pytest.raises(DataError, match=r"\(name, role\) pairs.*Got \('a', 'identifier'\)"):
+        SchemaCoercer(fields=(("a", "identifier"),)).fit(frame)
     with pytest.raises(DuplicateColumnError, match="duplicate column names: 'a'"):
         SchemaCoercer(fields=(("a", "numeric"), ("a", "categorical"))).fit(frame)
 

@@ -13,6 +13,7 @@ from tabship.features import (
     LogTargetRegressor,
     PositionalNames,
     SchemaCoercer,
+    TextTokens,
 )
 
 # CategoryEncoder outputs pandas ``category`` columns whose values are the category text;
@@ -47,6 +48,7 @@ ESTIMATORS = [
     CategoryEncoder(),
     PositionalNames(),
     LogTargetRegressor(Ridge()),
+    TextTokens(),
 ]
 
 

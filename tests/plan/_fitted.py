@@ -15,6 +15,7 @@ from sklearn.ensemble import VotingClassifier, VotingRegressor
 from tabship.data import infer_schema, prepare_target, read_table
 from tabship.errors import TabshipWarning
 from tabship.search._candidates import baseline_candidates, log_target, make_pipeline
+from tests._titled import titled_people
 from tests.conftest import dataset_path
 
 AUTO_MPG_NAMES = ["MPG", "Cylinders", "Displacement", "Horsepower", "Weight", "Acceleration",
@@ -34,13 +35,14 @@ DATASETS = {
     "penguins": ("penguins.csv", "species", {}),
     "german_credit": ("german_credit.csv", "default", {}),
     "income": ("income.csv", "income >50K", {}),
+    "titled": ("", "survived", {}),  # synthetic: text fields (tests/_titled.py)
 }
 TRAIN_ROWS, CHECK_ROWS = 600, 30
 
 
 def fitted_candidates(name: str):
     file, target, kwargs = DATASETS[name]
-    frame = read_table(dataset_path(file), **kwargs)
+    frame = read_table(dataset_path(file), **kwargs) if file else titled_people(TRAIN_ROWS + 40)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TabshipWarning)  # dropped constant columns
         schema = infer_schema(frame, target)
@@ -86,4 +88,10 @@ def with_surprises(X: pd.DataFrame, schema) -> pd.DataFrame:
             X.iloc[0, X.columns.get_loc(field.name)] = np.nan
         elif field.role == "categorical":
             X.iloc[1, X.columns.get_loc(field.name)] = "never seen before"
+    for field in schema.columns("text"):  # unseen words, none, and the words in another case
+        X.iloc[1, X.columns.get_loc(field)] = "Never-Seen, SIR. Before"
+        X.iloc[3, X.columns.get_loc(field)] = "--"
+        X.iloc[4, X.columns.get_loc(field)] = str(X.iloc[4][field]).upper()
+        if not schema.field(field).required:
+            X.iloc[0, X.columns.get_loc(field)] = np.nan
     return X

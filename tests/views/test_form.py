@@ -107,7 +107,9 @@ def test_metric_caption_names_the_test_score_and_rows() -> None:
 def test_optional_fields_say_what_an_empty_box_becomes() -> None:
     schema = infer_schema(read_table(dataset_path("auto-mpg.csv")), "MPG")
     fields = {f.name: f for f in form_fields(schema, {"Horsepower": ""})}
-    assert "Car Name" not in fields  # free text does not feed the model: not shown
+    car = fields["Car Name"]  # free text feeds the model by its words: a text box
+    assert (car.kind, car.maxlength, car.required) == ("text", 10_000, True)
+    assert car.hint == "Free text; the model reads its words"
     power = fields["Horsepower"]
     assert not power.required and power.value == ""
     assert power.hint.endswith("Left empty, it counts as 94.")

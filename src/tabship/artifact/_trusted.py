@@ -56,6 +56,7 @@ TABSHIP_TYPES: tuple[str, ...] = (
     "tabship.features._categories.CategoryEncoder",
     "tabship.features._names.PositionalNames",
     "tabship.features._target.LogTargetRegressor",
+    "tabship.features._text.TextTokens",
 )
 
 

@@ -23,6 +23,7 @@ from tabship.data._summary_types import (
     Summary,
     TargetSummary,
 )
+from tabship.data._text import MAX_TEXT_LENGTH, TOKEN_PATTERN, shared_token_fraction, text_tokens
 
 if TYPE_CHECKING:
     from tabship.data._canonical import (
@@ -50,10 +51,12 @@ __all__ = [
     "DERIVED_FUNCTIONS",
     "FEATURE_ROLES",
     "JSONValue",
+    "MAX_TEXT_LENGTH",
     "MISSING_BIN",
     "NonFinite",
     "ROLES",
     "TASKS",
+    "TOKEN_PATTERN",
     "CategorySummary",
     "DatetimeSummary",
     "DriftReference",
@@ -86,7 +89,9 @@ __all__ = [
     "parse_derived",
     "prepare_target",
     "read_table",
+    "shared_token_fraction",
     "summarize",
+    "text_tokens",
 ]
 
 __getattr__ = lazy_attributes(

@@ -9,14 +9,16 @@ dataset needs it (see tests/data/test_roles.py):
    y/n, t/f; any case).
 3. ``identifier``: an id-like name (``id``, ``user_id``, ``customerID``, ``UNITID``)
    with more than 50 distinct values; or text/integer values that are (almost) all
-   distinct, integers only when they form a dense counter; or a text column that
+   distinct, integers only when they form a dense counter, text only when its rows share
+   no words (uuids, ``0001-AX``: see ``shared_token_fraction``); or a text column that
    names the same entities as an identifier (college_scorecard ``INSTNM`` alongside
    ``UNITID``: one institution name per id).
 4. numbers: ``categorical`` when they are a few small integer codes (at most 5
    distinct values in 0..9, e.g. auto-mpg ``Origin`` 1/2/3), else ``numeric``.
 5. text: ``datetime`` when at least 95% of the values parse as dates; ``text`` (free
-   text, not used by the model) when most values are distinct (auto-mpg ``Car Name``)
-   or long sentences; ``categorical`` otherwise (college_scorecard ``CIPDESC``:
+   text, fed to the model as indicators of its frequent words) when most values are
+   distinct (auto-mpg ``Car Name``, names with titles, ticket codes with prefixes) or
+   long sentences; ``categorical`` otherwise (college_scorecard ``CIPDESC``:
    296 levels over 24,783 rows).
 """
 
@@ -29,6 +31,7 @@ import pandas as pd
 
 from tabship.data._canonical import canonical_series, is_integer_valued
 from tabship.data._schema import Role
+from tabship.data._text import shared_token_fraction
 
 __all__ = ["infer_role", "infer_roles", "looks_like_id_name", "parse_dates"]
 
@@ -41,6 +44,8 @@ _DATE_LIKE = re.compile(
 )
 _MANY = 50  # distinct values above which a column counts as high-cardinality
 _DATE_SAMPLE = 1000
+_TOKEN_SAMPLE = 5000  # values whose words are counted to tell text from an identifier
+_SHARED_ROWS = 0.2  # text: at least this fraction of rows share a word with other rows
 
 
 def looks_like_id_name(name: str) -> bool:
@@ -95,7 +100,7 @@ def _text_role(name: str, present: pd.Series, n_unique: int) -> Role:
         return "identifier"
     if _looks_like_dates(present):
         return "datetime"
-    if n >= _MANY and ratio > 0.95 and not has_spaces:
+    if n >= _MANY and ratio > 0.95 and not has_spaces and not _shares_words(present):
         return "identifier"
     if ratio > 0.5 and n_unique > _MANY:
         return "text"
@@ -106,6 +111,14 @@ def _text_role(name: str, present: pd.Series, n_unique: int) -> Role:
 
 def _is_id_name_with_many(name: str, n_unique: int) -> bool:
     return looks_like_id_name(name) and n_unique > _MANY
+
+
+def _shares_words(present: pd.Series) -> bool:
+    """Whether enough rows (of a fixed sample) share a word with many other rows."""
+    sample = (
+        present.sample(_TOKEN_SAMPLE, random_state=0) if len(present) > _TOKEN_SAMPLE else present
+    )
+    return shared_token_fraction(sample.tolist()) >= _SHARED_ROWS
 
 
 def _is_dense_counter(present: pd.Series, n_unique: int) -> bool:

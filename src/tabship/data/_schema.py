@@ -31,7 +31,7 @@ ROLES: tuple[str, ...] = (
 )
 # Roles whose columns feed the model; the others are kept in the schema (so serving can
 # accept and ignore them) but never reach the estimator.
-FEATURE_ROLES: tuple[str, ...] = ("numeric", "categorical", "boolean", "datetime")
+FEATURE_ROLES: tuple[str, ...] = ("numeric", "categorical", "boolean", "datetime", "text")
 TASKS: tuple[str, ...] = ("regression", "binary", "multiclass")
 
 

@@ -12,6 +12,7 @@ from tabship.features._derived import DERIVED_FUNCTIONS, DerivedColumns, parse_d
 from tabship.features._names import PositionalNames
 from tabship.features._preprocessor import KINDS, Kind, build_preprocessor
 from tabship.features._target import LogTargetRegressor
+from tabship.features._text import TextTokens
 
 # tabship's own classes inside a fitted pipeline (transformers, and the log-target
 # regressor): the artifact layer trusts them by name (``artifact.TABSHIP_TYPES``, kept
@@ -23,6 +24,7 @@ FEATURE_TRANSFORMERS: tuple[type, ...] = (
     CategoryEncoder,
     PositionalNames,
     LogTargetRegressor,
+    TextTokens,
 )
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "LogTargetRegressor",
     "PositionalNames",
     "SchemaCoercer",
+    "TextTokens",
     "build_preprocessor",
     "parse_derived",
 ]

@@ -20,7 +20,7 @@ from tabship.features._frame import FrameTransformer, as_frame
 
 __all__ = ["COERCED_ROLES", "SchemaCoercer"]
 
-COERCED_ROLES: tuple[str, ...] = ("numeric", "categorical", "boolean", "datetime")
+COERCED_ROLES: tuple[str, ...] = ("numeric", "categorical", "boolean", "datetime", "text")
 
 
 class SchemaCoercer(FrameTransformer):
@@ -30,7 +30,8 @@ class SchemaCoercer(FrameTransformer):
     ----------
     fields : tuple of (name, role) pairs or None, default=None
         The columns to keep and their roles (``numeric`` -> float64, ``categorical`` and
-        ``boolean`` -> canonical text, ``datetime`` -> datetime64). ``None`` infers them
+        ``boolean`` -> canonical text, ``datetime`` -> datetime64, ``text`` -> stripped
+        text). ``None`` infers them
         from the frame seen at ``fit`` (numbers numeric, datetimes datetime, the rest
         categorical). Plain data, so the fitted object persists with skops.
 

@@ -23,6 +23,7 @@ from tabship.features._coerce import SchemaCoercer
 from tabship.features._datetime import DatetimeParts
 from tabship.features._derived import DerivedColumns
 from tabship.features._names import PositionalNames
+from tabship.features._text import TextTokens
 
 __all__ = ["KINDS", "MISSING_CATEGORY", "build_preprocessor", "category_levels"]
 
@@ -52,7 +53,8 @@ def build_preprocessor(schema: Schema, kind: Kind) -> Pipeline:
         levels, target encoding above. ``tree``: median impute, the same encodings.
         ``native``: a pandas frame with NaN kept and ``category`` columns (up to 250
         levels; target encoding above) for LightGBM / HistGradientBoosting, its columns
-        named by position.
+        named by position. Every kind turns text fields into 0/1 indicators of their
+        most frequent words (``TextTokens``).
 
     Returns
     -------
@@ -101,6 +103,9 @@ def _column_transformer(schema: Schema, kind: str) -> ColumnTransformer:
         transformers.append(("categorical", _low_cardinality(kind), low))
     if high:
         transformers.append(("target_encoded", _high_cardinality(schema, kind), high))
+    text = schema.columns("text")
+    if text:
+        transformers.append(("text", TextTokens(), text))
     # Every other column is numeric by now (numeric fields, derived columns, date parts,
     # whose names are only known after fit): the remainder is the numeric branch.
     columns = ColumnTransformer(

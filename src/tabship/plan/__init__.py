@@ -45,6 +45,7 @@ from tabship.plan._spec_steps import (
     OneHotStep,
     ScaleStep,
     TargetStep,
+    TokensStep,
 )
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ __all__ = [
     "Prober",
     "ScaleStep",
     "TargetStep",
+    "TokensStep",
     "TreePredictor",
     "TreesModel",
     "VotingNode",

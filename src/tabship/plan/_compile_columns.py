@@ -24,6 +24,7 @@ from tabship.plan._spec_steps import (
     OneHotStep,
     ScaleStep,
     TargetStep,
+    TokensStep,
 )
 from tabship.plan._values import is_missing
 
@@ -193,12 +194,17 @@ def _target_encoder(encoder: Transformer) -> TargetStep:
     return TargetStep(tables, missing, fallback)
 
 
+def _text_tokens(tokens: Transformer) -> TokensStep:
+    return TokensStep([[str(w) for w in words] for words in tokens.vocabularies_])
+
+
 _BUILDERS: dict[str, Callable[[Transformer], ColumnStep]] = {
     "CategoryEncoder": _category_codes,
     "SimpleImputer": _imputer,
     "StandardScaler": _scaler,
     "OneHotEncoder": _one_hot,
     "TargetEncoder": _target_encoder,
+    "TextTokens": _text_tokens,
 }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "PlanJSON",
     "ScaleJSON",
     "TargetJSON",
+    "TokensJSON",
     "TreesJSON",
     "VotingJSON",
 ]
@@ -78,7 +79,15 @@ class TargetJSON(TypedDict):
     fallback: list[float]
 
 
-ColumnStepJSON = FloatJSON | CodesJSON | ImputeJSON | ScaleJSON | OneHotJSON | TargetJSON
+class TokensJSON(TypedDict):
+    op: Literal["tokens"]
+    pattern: str
+    vocabularies: list[list[str]]
+
+
+ColumnStepJSON = (
+    FloatJSON | CodesJSON | ImputeJSON | ScaleJSON | OneHotJSON | TargetJSON | TokensJSON
+)
 
 
 class ColumnPartJSON(TypedDict):

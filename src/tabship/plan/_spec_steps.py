@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from tabship.data import TOKEN_PATTERN
 from tabship.plan import _format as read
 from tabship.plan._format import Json, PlanError, Reader
 from tabship.plan._json import (
@@ -22,6 +23,7 @@ from tabship.plan._json import (
     OneHotJSON,
     ScaleJSON,
     TargetJSON,
+    TokensJSON,
 )
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "OneHotStep",
     "ScaleStep",
     "TargetStep",
+    "TokensStep",
     "frame_step",
 ]
 
@@ -195,7 +198,29 @@ class TargetStep:
         return cls(tables, missing, read.floats(data["fallback"], what))
 
 
-ColumnStep = FloatStep | CodesStep | ImputeStep | ScaleStep | OneHotStep | TargetStep
+@dataclass(frozen=True)
+class TokensStep:
+    """Per text column, its words: one 0/1 column per word, in order, set when the
+    lowercased text holds the word as a ``pattern`` token (``tabship.data.text_tokens``)."""
+
+    vocabularies: list[list[str]]
+    pattern: str = TOKEN_PATTERN
+    op: ClassVar[str] = "tokens"
+
+    def to_json(self) -> TokensJSON:
+        return {"op": "tokens", "pattern": self.pattern, "vocabularies": self.vocabularies}
+
+    @classmethod
+    def from_json(cls, data: Json) -> TokensStep:
+        pattern = read.text(data["pattern"], "a token pattern")
+        if pattern != TOKEN_PATTERN:
+            # Another tokeniser would silently give other features: refuse the plan.
+            raise PlanError(f"token pattern {pattern!r} is not {TOKEN_PATTERN!r}")
+        what = "a vocabulary"
+        return cls([read.texts(v, what) for v in read.items(data["vocabularies"], what)], pattern)
+
+
+ColumnStep = FloatStep | CodesStep | ImputeStep | ScaleStep | OneHotStep | TargetStep | TokensStep
 
 
 @dataclass(frozen=True)
@@ -225,6 +250,7 @@ _COLUMN_STEPS: dict[str, Reader[ColumnStep]] = {
     ScaleStep.op: ScaleStep.from_json,
     OneHotStep.op: OneHotStep.from_json,
     TargetStep.op: TargetStep.from_json,
+    TokensStep.op: TokensStep.from_json,
 }
 
 

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from tabship.data import derived_columns_used, evaluate_derived, parse_derived
+from tabship.data import derived_columns_used, evaluate_derived, parse_derived, text_tokens
 from tabship.plan._spec_steps import (
     CodesStep,
     CoerceStep,
@@ -28,6 +28,7 @@ from tabship.plan._spec_steps import (
     OneHotStep,
     ScaleStep,
     TargetStep,
+    TokensStep,
 )
 from tabship.plan._values import Values, as_floats, as_texts, missing_mask
 
@@ -102,6 +103,8 @@ def _column_function(step: ColumnStep) -> ColumnFunction:
         return _scale(step)
     if isinstance(step, OneHotStep):
         return _one_hot(step)
+    if isinstance(step, TokensStep):
+        return _tokens(step)
     return _target(step)
 
 
@@ -207,3 +210,20 @@ def _target(step: TargetStep) -> ColumnFunction:
         return out
 
     return encode
+
+
+def _tokens(step: TokensStep) -> ColumnFunction:
+    """Each text column's words as 0/1 columns; a missing text holds no word."""
+    vocabularies = [list(v) for v in step.vocabularies]
+
+    def indicate(arrays: Columns, n: int) -> Columns:
+        out: Columns = []
+        for words, values in zip(vocabularies, arrays, strict=True):
+            rows = [text_tokens(v) if isinstance(v, str) else set() for v in as_texts(values, n)]
+            out.extend(
+                np.fromiter((w in tokens for tokens in rows), dtype=np.float64, count=n)
+                for w in words
+            )
+        return out
+
+    return indicate

@@ -9,7 +9,9 @@ A rule turns one cell into the value the model takes, or says what is wrong with
   their canonical text (``1.0 -> "1"``), yes/no spellings for boolean fields; an unseen
   category is accepted with a warning when the pipeline handles unknowns, refused
   otherwise with the allowed values;
-- dates as naive UTC ISO text.
+- dates as naive UTC ISO text;
+- free text as any text up to ``MAX_TEXT_LENGTH`` characters (a number as its canonical
+  text).
 
 A missing cell (absent, null, blank text, a missing-value marker that training read as
 missing such as ``"PS"``, ``"NULL"`` or ``"?"`` (``Schema.na_values``), and NaN where NaN
@@ -32,6 +34,7 @@ from typing import Final, NamedTuple, SupportsFloat, TypeAlias, cast
 import numpy as np
 
 from tabship.data import (
+    MAX_TEXT_LENGTH,
     Field,
     JSONValue,
     Schema,
@@ -324,6 +327,27 @@ class DateRule(Rule):
         return stamp.isoformat(), None
 
 
+class TextRule(Rule):
+    """Free text: any text up to ``MAX_TEXT_LENGTH`` characters, trimmed."""
+
+    expected = f"text of at most {MAX_TEXT_LENGTH:,} characters"
+    wanted = "text"
+
+    def convert(self, value: object) -> tuple[object, Problem | None]:
+        given = value
+        if _is_real_number(value) and math.isfinite(cast(SupportsFloat, value)):
+            value = canonical_text(value)  # a ticket number sent as a number
+        if not isinstance(value, str):
+            return INVALID, self.problem("type_error", given)
+        text = value.strip()
+        if self.is_blank(text):
+            return MISSING, None
+        if len(text) > MAX_TEXT_LENGTH:
+            what = f"at most {MAX_TEXT_LENGTH:,} characters long (got {len(text):,})"
+            return INVALID, self.problem("string_too_long", value, what)
+        return text, None
+
+
 def is_missing(value: object, nan_is_missing: bool) -> bool:
     """Absent, null, pandas' NA or NaT, and NaN where NaN means missing (a DataFrame)."""
     if value is None or value is ABSENT:
@@ -360,6 +384,8 @@ def _rule_for(f: Field, allow_unknown: bool, markers: frozenset[str]) -> Rule:
         return NumberRule(f, markers=markers)
     if f.role == "datetime":
         return DateRule(f, markers=markers)
+    if f.role == "text":
+        return TextRule(f, markers=markers)
     return CategoryRule(f, allow_unknown, markers=markers)
 
 

@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from tabship.data import MAX_TEXT_LENGTH, Schema, json_safe
 from tabship.data import Field as SchemaField
-from tabship.data import Schema, json_safe
 
 __all__ = ["ErrorBody", "ErrorItem", "install_openapi", "record_model"]
 
@@ -108,6 +108,9 @@ def _field_type(field: SchemaField, strict: bool) -> tuple[Any, dict[str, Any]]:
         }
     if field.role == "datetime":
         return str, {"description": "A date or date-time, e.g. 2024-05-17."}
+    if field.role == "text":
+        text = f"Free text of at most {MAX_TEXT_LENGTH:,} characters; the model reads its words."
+        return str, {"description": text}
     text = f"Accepted and ignored by the model (role: {field.role})."
     return str | float | None, {"description": text}
 

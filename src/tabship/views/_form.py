@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from tabship.data import Field, Schema
+from tabship.data import MAX_TEXT_LENGTH, Field, Schema
 
 __all__ = [
     "FormField",
@@ -49,6 +49,7 @@ class FormField:
     step: str = "any"
     hint: str = ""
     error: str | None = None
+    maxlength: int | None = None  # free text: the longest text validation accepts
 
     @property
     def show_name(self) -> bool:
@@ -147,6 +148,9 @@ def _form_field(field: Field, index: int, value: str, error: str | None) -> Form
                 field, f"Seen in training: {value_text(low)} to {value_text(high)}" if seen else ""
             ),
         )
+    if field.role == "text":
+        hint = _hint(field, "Free text; the model reads its words")
+        return make(kind="text", value=value, options=[], hint=hint, maxlength=MAX_TEXT_LENGTH)
     return make(kind="text", value=value, options=[], hint=_hint(field, "A date, e.g. 2024-01-31"))
 
 
