@@ -71,7 +71,7 @@ def test_feature_importance_uses_fewer_rows_when_time_is_short():
     counting = CountingPipeline(pipe)
     table = feature_importance(counting, X, y, task, n_repeats=2, max_seconds=1e-6)
     assert len(table) == X.shape[1]
-    assert counting.rows[:2] == [20, 200]  # the timing calls
+    assert counting.rows[:2] == [20, 500]  # the timing calls
     # then one batch: 200 rows as they are, and one shuffled copy of them per column
     assert counting.rows[2:] == [200 * (X.shape[1] + 1)]
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tabship.search import Deadline
-from tabship.training._budget import (
-    importance_cap,
-    importance_seconds,
-    refit_fits,
-    search_seconds,
-)
+from tabship.training._budget import BudgetShares
 
 
 class FakeClock:
@@ -25,7 +20,8 @@ class FakeClock:
     ("budget", "spent", "search", "cap"),
     [
         (60.0, 0.0, 60.0 - 4.8, 2.4),  # the reserve is 8 % of the budget
-        (60.0, 10.0, 50.0 - 4.8, 2.4),  # ... of what is left after reading the data
+        (60.0, 2.0, 58.0 - 4.8, 2.4),  # ... of what is left after reading the data
+        (60.0, 10.0, 50.0 - 15.0, 2.4),  # or 1.5 x the time reading and importing took
         (10.0, 1.0, 9.0 - 3.0, 0.5),  # the reserve's floor is 3 s, the importance cap's 0.5 s
         (5.0, 4.0, 0.5, 0.5),  # the search always gets half a second
         (300.0, 0.0, 276.0, 12.0),
@@ -35,8 +31,9 @@ def test_search_share_and_importance_cap(budget, spent, search, cap):
     clock = FakeClock()
     deadline = Deadline(budget, clock=clock)
     clock.now += spent
-    assert search_seconds(deadline) == pytest.approx(search)
-    assert importance_cap(deadline) == pytest.approx(cap)
+    shares = BudgetShares(deadline)
+    assert shares.search_seconds() == pytest.approx(search)
+    assert shares.importance_cap() == pytest.approx(cap)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +49,7 @@ def test_search_share_and_importance_cap(budget, spent, search, cap):
 def test_after_the_search_the_shares_come_from_the_measured_refit(spent, refit, importance, refits):
     clock = FakeClock()
     deadline = Deadline(60.0, clock=clock)
+    shares = BudgetShares(deadline)  # made at 0 s: the reserve is 8 % of the budget
     clock.now += spent
-    assert importance_seconds(deadline, refit) == pytest.approx(importance)
-    assert refit_fits(deadline, refit) is refits
+    assert shares.importance_seconds(refit) == pytest.approx(importance)
+    assert shares.refit_fits(refit) is refits

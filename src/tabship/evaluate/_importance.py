@@ -59,6 +59,7 @@ def feature_importance(
         Columns ``feature``, ``importance`` (mean drop of the metric, in its
         greater-is-better sign) and ``std``, sorted by importance, largest first.
     """
+    stop_at = time.perf_counter() + (np.inf if max_seconds is None else max_seconds)
     y_series = pd.Series(np.asarray(y), index=X.index)
     X_used, y_used = _sample(X, y_series, max_rows, seed)
     predict = _predictor(pipeline, task)
@@ -67,7 +68,7 @@ def feature_importance(
         rows, n_repeats = _affordable(cost, len(X_used), X.shape[1], n_repeats, max_seconds)
         X_used, y_used = _sample(X_used, y_used, rows, seed)
     classes = getattr(pipeline, "classes_", None)
-    drops = _permutation_drops(predict, X_used, y_used, task, classes, n_repeats, seed)
+    drops = _permutation_drops(predict, X_used, y_used, task, classes, n_repeats, seed, stop_at)
     table = pd.DataFrame(
         {
             "feature": [str(c) for c in X.columns],
@@ -94,8 +95,8 @@ class _CallCost:
 
     @classmethod
     def measure(cls, predict: Callable[[pd.DataFrame], Any], X: pd.DataFrame) -> _CallCost:
-        """From two timed predictions of small slices of ``X`` (20 and 200 rows)."""
-        small, large = min(len(X), 20), min(len(X), 200)
+        """From two timed predictions of slices of ``X`` (20 and 500 rows)."""
+        small, large = min(len(X), 20), min(len(X), 500)
         timed = []
         for rows in (small, large):
             started = time.perf_counter()
@@ -138,25 +139,32 @@ def _permutation_drops(
     classes: Any,
     n_repeats: int,
     seed: int,
+    stop_at: float,
 ) -> np.ndarray:
     """The metric's drop for every (column, shuffle), the copies predicted in batches.
 
-    The unshuffled rows ride in the first batch: their score is the baseline.
+    The unshuffled rows ride in the first batch: their score is the baseline. Shuffles
+    go round the columns one repeat at a time, so that when a batch ends past
+    ``stop_at`` (the cost estimate was low) the repeats done so far cover every column.
     """
     score = _scorer(task, y, classes)
     rng = np.random.default_rng(seed)
     n = len(X)
+    n_features = X.shape[1]
     blocks = [(-1, np.arange(n))] + [
-        (j, rng.permutation(n)) for j in range(X.shape[1]) for _ in range(n_repeats)
+        (j, rng.permutation(n)) for _ in range(n_repeats) for j in range(n_features)
     ]
     per_batch = max(1, _BATCH_ROWS // max(n, 1))
-    scores = []
+    scores: list[float] = []
     for start in range(0, len(blocks), per_batch):
         batch = blocks[start : start + per_batch]
         predicted = np.asarray(predict(_stacked(X, batch)))
         scores += [score(predicted[i * n : (i + 1) * n]) for i in range(len(batch))]
-    base = scores[0]
-    return (base - np.asarray(scores[1:])).reshape(X.shape[1], n_repeats)
+        if time.perf_counter() > stop_at and len(scores) > n_features:
+            break
+    done = (len(scores) - 1) // n_features
+    drops = scores[0] - np.asarray(scores[1 : 1 + done * n_features])
+    return drops.reshape(done, n_features).T
 
 
 def _stacked(X: pd.DataFrame, batch: list[tuple[int, np.ndarray]]) -> pd.DataFrame:

@@ -24,12 +24,7 @@ from tabship.data import (
 from tabship.errors import TabshipWarning
 from tabship.runtime import background_bytes
 from tabship.search import Deadline
-from tabship.training._budget import (
-    importance_cap,
-    importance_seconds,
-    refit_fits,
-    search_seconds,
-)
+from tabship.training._budget import BudgetShares
 from tabship.training._run import TrainingRun
 from tabship.training._split import check_enough_rows, split_holdout
 
@@ -176,18 +171,19 @@ def _search_evaluate_refit(
     from tabship.search import search
 
     phases = _Phases(deadline)
+    shares = BudgetShares(deadline)
     with warnings.catch_warnings(record=True) as caught:  # a dropped model family
         warnings.simplefilter("always", TabshipWarning)
         found = search(
             d.X_train,
             d.y_train,
             d.schema,
-            time_budget=search_seconds(deadline),
+            time_budget=shares.search_seconds(),
             seed=seed,
             folds=folds,
             progress=say,
             n_jobs=threads,
-            importance_seconds=importance_cap(deadline),
+            importance_seconds=shares.importance_cap(),
             keep_for_refits=True,
         )
     d.notes.extend(_pass_on(caught))
@@ -198,9 +194,10 @@ def _search_evaluate_refit(
     refit_estimate = phases.end("holdout_fit") * len(d.y) / max(len(d.y_train), 1)
     holdout = _holdout_metrics(fitted, d.X_test, d.y_test, d.schema)
     say("holdout: " + ", ".join(f"{k} {v:.4g}" for k, v in holdout.items() if _is_number(v)))
-    importance = _importance(fitted, d, seed, importance_seconds(deadline, refit_estimate))
+    importance = _importance(fitted, d, seed, shares.importance_seconds(refit_estimate))
     phases.end("importance")
-    final = _final_model(found.best, fitted, d, refit, refit_estimate, deadline)
+    final = _final_model(found.best, fitted, d, refit=refit, estimate=refit_estimate,
+                         shares=shares)  # fmt: skip
     phases.end("refit")
     metrics = _metrics_record(
         found, holdout, deadline,
@@ -255,23 +252,20 @@ def _importance(fitted: Any, d: _Prepared, seed: int, seconds: float) -> pd.Data
 
 
 def _final_model(
-    best: Any, fitted: Any, d: _Prepared, refit: bool, estimate: float, deadline: Deadline
+    best: Any, fitted: Any, d: _Prepared, *, refit: bool, estimate: float, shares: BudgetShares
 ) -> Any:
-    """The winner refitted on every row, unless that would overrun the budget."""
+    """The winner refitted on every row, unless that is off or would overrun the budget."""
     from sklearn.base import clone
 
-    if not refit:
-        return fitted
-    if not refit_fits(deadline, estimate):
+    if refit and not shares.refit_fits(estimate):
         # A note in the report and refit_on_all_rows: false in the metrics, not a
         # warning: the model is as validated, only not refreshed with the test rows.
         d.notes.append(
-            f"Kept the model fitted on the training split: its refit on all {len(d.y)} "
-            f"rows would take about {estimate:.1f} s, and {max(deadline.remaining(), 0):.1f} s "
-            "of the time budget were left."
+            f"Kept the model fitted on the training split: its refit on all {len(d.y)} rows "
+            f"would take about {estimate:.1f} s, past the time budget."
         )
-        return fitted
-    return clone(best).fit(d.X, d.y)
+        refit = False
+    return clone(best).fit(d.X, d.y) if refit else fitted
 
 
 def _pass_on(caught: list[warnings.WarningMessage]) -> list[str]:
