@@ -181,10 +181,13 @@ def _decode(raw: bytes) -> str:
             None,
             expected="CSV text",
         )
-    if b"\x00" in raw[:65536]:
+    nul = raw.find(b"\x00")  # the whole body (memchr: about 1 ms for 10 MB)
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
         reject(
             ["body"],
-            "The upload is not a text file (it contains NUL bytes). Upload the table as CSV text.",
+            f"The upload is not a text file (it holds a NUL byte at line {line}, byte {nul}). "
+            "Upload the table as CSV text.",
             "csv_not_text",
             None,
             expected="CSV text",
