@@ -23,7 +23,13 @@ from tabship.data._summary_types import (
     Summary,
     TargetSummary,
 )
-from tabship.data._text import MAX_TEXT_LENGTH, TOKEN_PATTERN, shared_token_fraction, text_tokens
+from tabship.data._text import (
+    MAX_TEXT_LENGTH,
+    TOKEN_PATTERN,
+    shared_token_fraction,
+    text_tokens,
+    word_indicators,
+)
 
 if TYPE_CHECKING:
     from tabship.data._canonical import (
@@ -92,6 +98,7 @@ __all__ = [
     "shared_token_fraction",
     "summarize",
     "text_tokens",
+    "word_indicators",
 ]
 
 __getattr__ = lazy_attributes(

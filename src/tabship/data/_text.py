@@ -11,9 +11,18 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-__all__ = ["TOKEN_PATTERN", "MAX_TEXT_LENGTH", "shared_token_fraction", "text_tokens"]
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "MAX_TEXT_LENGTH",
+    "TOKEN_PATTERN",
+    "shared_token_fraction",
+    "text_tokens",
+    "word_indicators",
+]
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 # The longest text a field accepts (a served record, a form box): enough for a
@@ -29,6 +38,27 @@ _SHARED_MAX_FRACTION = 0.9
 def text_tokens(text: str) -> set[str]:
     """The distinct word tokens of ``text``: lowercased runs of two or more word characters."""
     return set(_TOKEN.findall(text.lower()))
+
+
+def word_indicators(texts: Iterable[object], words: Sequence[str], n: int) -> NDArray[np.float64]:
+    """A (len(words), n) matrix of 0/1: whether each of ``n`` texts holds each word.
+
+    Anything but text (a missing value) holds no word. Each text's tokens are looked up
+    in the vocabulary, so the cost follows the text, not the vocabulary's size. Training
+    (``tabship.features.TextTokens``) and the scoring plan both call this one function.
+    """
+    index = {word: j for j, word in enumerate(words)}
+    found = [
+        (j, i)
+        for i, text in enumerate(texts)
+        if isinstance(text, str)
+        for j in (index.get(token) for token in text_tokens(text))
+        if j is not None
+    ]
+    matrix = np.zeros((len(index), n), dtype=np.float64)
+    if found:
+        matrix[tuple(np.asarray(found, dtype=np.intp).T)] = 1.0
+    return matrix
 
 
 def shared_token_fraction(values: Iterable[str]) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tabship.data import canonical_object_series, text_tokens
+from tabship.data import canonical_object_series, text_tokens, word_indicators
 from tabship.features._frame import FrameTransformer, as_frame, input_names
 
 __all__ = ["TextTokens"]
@@ -65,15 +65,12 @@ class TextTokens(FrameTransformer):
         """Indicator columns (float 0/1), each column's words in vocabulary order."""
         check_is_fitted(self, "vocabularies_")
         frame = as_frame(self, X, reset=False)
-        names = iter(self.get_feature_names_out())
-        columns: dict[str, np.ndarray] = {}
-        for column, words in zip(frame.columns, self.vocabularies_, strict=True):
-            rows = _token_sets(frame[column])
-            for word in words:
-                columns[next(names)] = np.fromiter(
-                    (word in tokens for tokens in rows), dtype=np.float64, count=len(rows)
-                )
-        return pd.DataFrame(columns, index=frame.index, dtype="float64")
+        blocks = [
+            word_indicators(canonical_object_series(frame[column]).tolist(), words, len(frame))
+            for column, words in zip(frame.columns, self.vocabularies_, strict=True)
+        ]
+        matrix = np.vstack(blocks).T if blocks else np.empty((len(frame), 0))
+        return pd.DataFrame(matrix, index=frame.index, columns=self.get_feature_names_out())
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "vocabularies_")

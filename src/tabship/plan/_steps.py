@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from tabship.data import derived_columns_used, evaluate_derived, parse_derived, text_tokens
+from tabship.data import derived_columns_used, evaluate_derived, parse_derived, word_indicators
 from tabship.plan._spec_steps import (
     CodesStep,
     CoerceStep,
@@ -219,11 +219,7 @@ def _tokens(step: TokensStep) -> ColumnFunction:
     def indicate(arrays: Columns, n: int) -> Columns:
         out: Columns = []
         for words, values in zip(vocabularies, arrays, strict=True):
-            rows = [text_tokens(v) if isinstance(v, str) else set() for v in as_texts(values, n)]
-            out.extend(
-                np.fromiter((w in tokens for tokens in rows), dtype=np.float64, count=n)
-                for w in words
-            )
+            out.extend(word_indicators(as_texts(values, n), words, n))
         return out
 
     return indicate
