@@ -171,7 +171,7 @@ class _Models:
         self.blobs = blobs
         self.native = native
         self.replacements = replacements
-        self.library = lightgbm_library() if library else None
+        self.library = library
 
     def function(self, model: PlanModel) -> _ModelFunction:
         if isinstance(model, LogTargetModel):
@@ -215,11 +215,14 @@ class _Models:
     def lightgbm_library(self, model: TreesModel) -> TreePredictor | None:
         """The model through LightGBM's C library, when it and the model's text are
         there (None: Treelite predicts; a text LightGBM refuses falls back to it too)."""
-        if self.library is None or not model.lightgbm or model.float32:
+        if not self.library or not model.lightgbm or model.float32:
+            return None
+        library = lightgbm_library()  # loaded on the first LightGBM model only
+        if library is None:
             return None
         margin = model.link != "none"
         try:
-            loaded = LightGBMModel(self.library, self.blob(model.lightgbm))
+            loaded = LightGBMModel(library, self.blob(model.lightgbm))
         except LightGBMError:
             return None
         return lambda X: loaded.predict(X, margin=margin)
