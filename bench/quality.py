@@ -176,7 +176,8 @@ def to_markdown(rows: list[dict], budget: float) -> str:
         f"# Quality benchmark (time budget {budget:g} s per dataset, 2-core machine)",
         "",
         "Test split: `train_test_split(test_size=0.2, random_state=42)`, stratified for "
-        "classification. Reproduce: `python bench/quality.py`.",
+        "classification. Reproduce: `python bench/quality.py` (see its docstring for the "
+        "options). `wall s` = train + save, the budget is kept within 110 %.",
         "",
         "| dataset | task | best model | test metrics (target) | all met | train s "
         "| save s | wall s | within 10 % | peak RSS MB | artifact KB |",
@@ -200,6 +201,30 @@ def to_markdown(rows: list[dict], budget: float) -> str:
             f"{row['save_seconds']:.1f} | {row['wall_seconds']:.1f} | "
             f"{'yes' if kept else 'NO'} | {row['peak_rss_mb']:.0f} | "
             f"{row['artifact_bytes'] / 1024:.0f} |"
+        )
+    return "\n".join(lines) + "\n" + phase_markdown(rows)
+
+
+PHASES = ("prepare", "search", "holdout_fit", "importance", "refit", "report", "summary")
+
+
+def phase_markdown(rows: list[dict]) -> str:
+    """Where each run's seconds went (``metrics["phase_seconds"]``, then the save)."""
+    lines = [
+        "",
+        "## Where the time went (seconds)",
+        "",
+        "| dataset | " + " | ".join(PHASES) + " | save | wall |",
+        "| --- |" + " --- |" * (len(PHASES) + 2),
+    ]
+    for row in rows:
+        phases = row.get("phase_seconds")
+        if not phases:
+            continue
+        cells = " | ".join(f"{phases.get(name, 0.0):.1f}" for name in PHASES)
+        lines.append(
+            f"| {row['dataset']} | {cells} | {row['save_seconds']:.1f} | "
+            f"{row['wall_seconds']:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -239,6 +264,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=1, help="Runs per dataset, same seed.")
+    parser.add_argument("--stem", help="Result file name [quality, quality-<budget>s].")
     args = parser.parse_args()
     runs: list[list[dict]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -251,7 +277,7 @@ def main() -> None:
     text = to_markdown(rows, args.budget)
     if args.repeat > 1:
         text += repeat_markdown(runs)
-    stem = "quality" if args.budget == 60 else f"quality-{args.budget:g}s"
+    stem = args.stem or ("quality" if args.budget == 60 else f"quality-{args.budget:g}s")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{stem}.json").write_text(json.dumps(rows, indent=2, default=str))
     (args.out / f"{stem}.md").write_text(text)
