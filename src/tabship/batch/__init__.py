@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from tabship.batch._dask import DaskReport, expand_sources, score_files_on_dask
     from tabship.batch._file import BatchReport, errors_path, score_file
     from tabship.batch._log import BatchLog, LoggedRun, log_records
-    from tabship.batch._read import check_columns, read_chunks
+    from tabship.batch._read import check_columns, cleaned_chunk, read_chunks
 
 __all__ = [
     "OUTPUT_PREFIX",
@@ -52,6 +52,7 @@ __all__ = [
     "TableScorer",
     "TableScores",
     "check_columns",
+    "cleaned_chunk",
     "errors_path",
     "escape_formulas",
     "every_row",
@@ -81,6 +82,7 @@ __getattr__ = lazy_attributes(
         "expand_sources": "tabship.batch._dask",
         "score_files_on_dask": "tabship.batch._dask",
         "check_columns": "tabship.batch._read",
+        "cleaned_chunk": "tabship.batch._read",
         "read_chunks": "tabship.batch._read",
     },
 )

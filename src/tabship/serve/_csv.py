@@ -23,8 +23,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
 
-from tabship.batch import OUTPUT_PREFIX, OutputColumns, every_row, output_columns, score_table
-from tabship.data import Schema, clean_frame
+from tabship.batch import (
+    OUTPUT_PREFIX,
+    OutputColumns,
+    cleaned_chunk,
+    every_row,
+    output_columns,
+    score_table,
+)
+from tabship.data import Schema, header_names
 from tabship.errors import error_item
 from tabship.runtime import Model, Scored
 from tabship.serve._errors import ProblemError, reject
@@ -61,10 +68,11 @@ def parse_csv(raw: bytes, schema: Schema, sep: str = ",") -> pd.DataFrame:
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
+            header=0,
+            names=header,  # training's names, not pandas' ('Unnamed: 6' for a blank one)
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as err:
         _malformed(err)
-    frame.columns = [str(name).strip() for name in frame.columns]
     return frame
 
 
@@ -117,7 +125,9 @@ def _score_chunk(
     """Every row of ``chunk`` as uploaded (not cleaned), with the added columns."""
     keeping = _Keeping(model)
     started = time.perf_counter()
-    scores = score_table(keeping, clean_frame(chunk, na_values=model.schema.na_values))
+    # Only the model's columns are cleaned (a wide upload's others go back as sent).
+    cleaned = cleaned_chunk(chunk, model.schema.names, model.schema.na_values, "the upload")
+    scores = score_table(keeping, cleaned)
     latency_ms = (time.perf_counter() - started) * 1000
     if on_scored is not None and len(chunk):
         on_scored(scores.predictions)
@@ -247,7 +257,18 @@ def _header(text: str, sep: str) -> list[str]:
             "csv_empty",
             None,
         )
-    return [name.strip() for name in first]
+    names = header_names(first)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        reject(
+            ["body"],
+            f"The CSV file repeats the column name(s) {', '.join(map(repr, repeated))}. "
+            "Give every column its own name.",
+            "csv_repeated_columns",
+            repeated[0][:200],
+            expected="distinct column names",
+        )
+    return names
 
 
 def _malformed(err: Exception) -> NoReturn:
