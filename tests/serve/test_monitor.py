@@ -306,6 +306,15 @@ def test_monitor_json_refuses_bad_windows_and_thresholds(logged, query):
     assert response.json()["detail"][0]["loc"][0] == "query"
 
 
+def test_an_alert_below_the_default_warn_is_named_with_that_default(logged):
+    server, _ = logged
+    response = httpx.get(f"{server}/monitor.json?alert=0.05")
+    assert response.status_code == 422, response.text
+    item = response.json()["detail"][0]
+    assert item["loc"] == ["query", "alert"]
+    assert "0.1, its default" in item["msg"] and "None" not in item["msg"]
+
+
 def test_monitor_json_has_the_issue_shape_and_the_page_renders(logged):
     server, _ = logged
     httpx.post(f"{server}/predict", json=[example(server)] * 3)

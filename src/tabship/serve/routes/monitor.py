@@ -266,6 +266,8 @@ def _window(request: Request) -> dict[str, Any]:
             _bad("since", since_text, "a positive duration such as 90s, 30m, 12h, 7d or 2w")
     warn = _threshold("warn", query.get("warn"), 0.1)
     alert = _threshold("alert", query.get("alert"), 0.25)
+    if warn > alert and query.get("warn") is None:  # the user set only 'alert'
+        _bad("alert", query.get("alert"), f"at least 'warn' ({warn:g}, its default)")
     if warn > alert:
         _bad("warn", query.get("warn"), f"at most 'alert' ({alert:g})")
     return {"since": since, "last": last, "warn": warn, "alert": alert}
