@@ -66,7 +66,9 @@ def test_smoke_against_a_closed_port_is_one_quick_error_line():
     url = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     result = run_smoke(url, "--timeout", "2")
-    assert time.monotonic() - started < 20
+    # Not a speed check: a guard against waiting out a default timeout or hanging (the
+    # CLI itself took up to 36 s to start at load average 16 here).
+    assert time.monotonic() - started < 120
     assert result.returncode == 5, result.stderr
     lines = error_lines(result)
     assert len(lines) == 1, result.stderr
