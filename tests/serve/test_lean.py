@@ -72,3 +72,19 @@ def test_the_parent_of_several_workers_sets_their_options_without_fastapi():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_console_script_line_a_spawned_worker_reruns_imports_no_cli_framework():
+    """``tabship serve --workers N`` spawns workers, and multiprocessing re-runs the
+    console script in each: its ``from tabship.cli import main`` must stay cheap."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tabship.cli import main\n"
+        "loaded = [m for m in ('typer', 'rich', 'tabship.cli.train') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
