@@ -150,3 +150,21 @@ def test_a_process_that_never_closes_its_writer_still_writes_everything(tmp_path
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert open_log(url).count(MODEL) == 300
+
+
+def test_a_batch_larger_than_one_statement_is_written_whole_and_once(log: PredictionLog):
+    """SQLite takes a batch's rows by at most 999 values a statement: 250 rows of ten
+    columns are three statements, whose rows, bins and hourly sums must all land."""
+    now = datetime.now(UTC)
+    earlier = now - timedelta(hours=2)
+    ages = [10] * 100 + [40] * 100 + [70] * 50  # bins 0, 1, 2 of REFERENCE's age
+    sent = [record({"age": age, "smoker": "no"}, 0.5, ts=earlier if i % 2 else now,
+                   latency_ms=1) for i, age in enumerate(ages)]  # fmt: skip
+    batch = prepare_batch(MODEL, sent, REFERENCE)
+    log.append(MODEL, batch)
+    assert log.count(MODEL) == 250
+    assert {r.id for r in log.recent_rows(MODEL, 250)} == {r.id for r in sent}
+    assert log.window_counts(MODEL, timedelta(hours=3))["age"] == {0: 100, 1: 100, 2: 50}
+    assert [h.records for h in log.hours(MODEL)] == [125, 125]
+    log.append(MODEL, batch)  # a batch retried after an uncertain commit: no row twice
+    assert log.count(MODEL) == 250
