@@ -83,6 +83,7 @@ _SEEN_PAIRS = (
     "ObjectNode:sklearn.linear_model._ridge.Ridge",
     "ObjectNode:sklearn.linear_model._ridge.RidgeCV",
     "ObjectNode:sklearn.model_selection._split.KFold",
+    "ObjectNode:sklearn.model_selection._split.StratifiedKFold",
     "ObjectNode:sklearn.pipeline.Pipeline",
     "ObjectNode:sklearn.preprocessing._data.StandardScaler",
     "ObjectNode:sklearn.preprocessing._encoders.OneHotEncoder",
