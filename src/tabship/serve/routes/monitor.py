@@ -273,13 +273,16 @@ def _window(request: Request) -> dict[str, Any]:
     return {"since": since, "last": last, "warn": warn, "alert": alert}
 
 
+_MAX_LAST = 1_000_000_000
+
+
 def _positive_int(name: str, text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         _bad(name, text, "a positive whole number")
-    if value <= 0:
-        _bad(name, text, "a positive whole number")
+    if not 0 < value <= _MAX_LAST:  # past 2**63 SQLite's INTEGER overflowed: a 500
+        _bad(name, text, f"a positive whole number up to {_MAX_LAST:,}")
     return value
 
 
