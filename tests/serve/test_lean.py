@@ -9,6 +9,8 @@ JSON and form routes were asked.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -60,9 +62,6 @@ def test_serving_a_planned_model_loads_no_training_libraries(name, trained_model
 def test_the_parent_of_several_workers_sets_their_options_without_fastapi():
     """The workers start only once the parent hands over: FastAPI's import (1.4 s under
     load here) stays out of the parent's path."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "import tabship.cli.serve\n"
@@ -70,21 +69,22 @@ def test_the_parent_of_several_workers_sets_their_options_without_fastapi():
         "assert ENV_PREFIX == 'TABSHIP_SERVE_'\n"
         "assert 'fastapi' not in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    assert_runs_in_a_fresh_interpreter(code)
 
 
 def test_the_console_script_line_a_spawned_worker_reruns_imports_no_cli_framework():
     """``tabship serve --workers N`` spawns workers, and multiprocessing re-runs the
     console script in each: its ``from tabship.cli import main`` must stay cheap."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from tabship.cli import main\n"
         "loaded = [m for m in ('typer', 'rich', 'tabship.cli.train') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
+    assert_runs_in_a_fresh_interpreter(code)
+
+
+def assert_runs_in_a_fresh_interpreter(code: str) -> None:
+    """``code``'s assertions about ``sys.modules``, in a process that imported nothing yet."""
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -31,8 +31,8 @@ from tabship.batch import (
     output_columns,
     score_table,
 )
-from tabship.data import Schema, header_names
-from tabship.errors import error_item
+from tabship.data import Schema, check_unique_names, header_names
+from tabship.errors import DuplicateColumnError, error_item
 from tabship.runtime import Model, Scored
 from tabship.serve._errors import ProblemError, reject
 from tabship.serve._monitoring import new_ids, per_record_warnings
@@ -258,14 +258,15 @@ def _header(text: str, sep: str) -> list[str]:
             None,
         )
     names = header_names(first)
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
+    try:
+        check_unique_names(names, "the upload")
+    except DuplicateColumnError as err:
         reject(
             ["body"],
-            f"The CSV file repeats the column name(s) {', '.join(map(repr, repeated))}. "
+            f"The CSV file repeats the column name(s) {', '.join(map(repr, err.names))}. "
             "Give every column its own name.",
             "csv_repeated_columns",
-            repeated[0][:200],
+            err.names[0][:200],
             expected="distinct column names",
         )
     return names
