@@ -13,7 +13,6 @@ the Python package to build the models.
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import json
 import sys
 import threading
@@ -22,10 +21,11 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from tabship.plan._native import packaged_library
+
 __all__ = ["GTILError", "TreeliteModel"]
 
 _NUMPY_TYPES = {"float32": np.float32, "float64": np.float64}
-_LIB_NAMES = {"linux": "libtreelite.so", "darwin": "libtreelite.dylib", "win32": "treelite.dll"}
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
 
@@ -35,20 +35,12 @@ class GTILError(RuntimeError):
 
 
 def _library_path() -> Path:
-    """Where pip put ``libtreelite``: the ``lib`` folder of the installed ``treelite`` package.
-
-    ``find_spec`` locates the package without running its ``__init__`` (which would
-    import SciPy).
-    """
-    spec = importlib.util.find_spec("treelite")
-    if spec is None or not spec.submodule_search_locations:
-        raise GTILError("the treelite package is not installed (pip install treelite)")
-    name = _LIB_NAMES.get(sys.platform, "libtreelite.so")
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / "lib" / name
-        if path.is_file():
-            return path
-    raise GTILError(f"treelite is installed but its library {name} is missing")
+    """Where pip put ``libtreelite``: the ``lib`` folder of the installed ``treelite``
+    package (located, not imported: its ``__init__`` would import SciPy)."""
+    path = packaged_library("treelite", "treelite" if sys.platform == "win32" else "libtreelite")
+    if path is None:
+        raise GTILError("Treelite's library is not installed (pip install treelite)")
+    return path
 
 
 def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:

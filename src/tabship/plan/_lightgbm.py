@@ -15,22 +15,16 @@ worker without LightGBM installed (the ``serve`` extra alone) keeps Treelite.
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
-import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from tabship.plan._native import packaged_library
+
 __all__ = ["LightGBMError", "LightGBMModel", "lightgbm_library"]
 
-_LIB_NAMES = {
-    "linux": "lib_lightgbm.so",
-    "darwin": "lib_lightgbm.dylib",
-    "win32": "lib_lightgbm.dll",
-}
 _DTYPE_FLOAT64 = 1  # C_API_DTYPE_FLOAT64
 _PREDICT_NORMAL, _PREDICT_RAW_SCORE = 0, 1  # C_API_PREDICT_*
 _MANY_ROWS = 1000  # from this many rows a batch predicts on every core
@@ -48,21 +42,13 @@ def lightgbm_library() -> ctypes.CDLL | None:
 
 
 def _load() -> ctypes.CDLL | None:
+    path = packaged_library("lightgbm", "lib_lightgbm", folders=("lib", ""))
+    if path is None:
+        return None
     try:
-        spec = importlib.util.find_spec("lightgbm")  # the package is located, not run
-    except (ImportError, ValueError):
+        return _declare(ctypes.CDLL(str(path)))
+    except (OSError, AttributeError):
         return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    name = _LIB_NAMES.get(sys.platform, "lib_lightgbm.so")
-    for folder in spec.submodule_search_locations:
-        for path in (Path(folder) / "lib" / name, Path(folder) / name):
-            if path.is_file():
-                try:
-                    return _declare(ctypes.CDLL(str(path)))
-                except (OSError, AttributeError):
-                    return None
-    return None
 
 
 def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
