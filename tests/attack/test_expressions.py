@@ -23,7 +23,7 @@ import pytest
 import tabship
 from tabship.data import evaluate_derived, parse_derived
 from tabship.errors import DerivedColumnError
-from tabship.plan import DeriveStep, PlanError
+from tabship.plan import DeriveStep, PlanError, VotingNode
 from tabship.runtime import open_plan
 from tests._cli import error_lines, run_tabship
 from tests._servers import dataset_file
@@ -121,13 +121,21 @@ def test_tabship_train_refuses_the_expression_before_training(sentinel, tmp_path
 # --- a saved model whose plan.json was rewritten, with the manifest's hash to match ---------
 
 
+def pipeline_nodes(node: dict) -> list[dict]:
+    """The plan's pipeline nodes: the root itself, or the members of a voting root."""
+    if node["kind"] == "voting":
+        return [leaf for member in node["members"] for leaf in pipeline_nodes(member)]
+    return [node]
+
+
 def with_derive_step(model: Path, out: Path, expression: str) -> Path:
     """A copy of ``model`` whose plan computes ``expression`` first, hashes updated."""
     folder = out / "crafted"
     shutil.copytree(model, folder)
     plan_file = folder / "plan.json"
     plan = json.loads(plan_file.read_text())
-    plan["root"]["steps"].insert(1, {"op": "derive", "expressions": [expression]})
+    for node in pipeline_nodes(plan["root"]):  # the root, or each member of an ensemble
+        node["steps"].insert(1, {"op": "derive", "expressions": [expression]})
     plan_file.write_text(json.dumps(plan))
     manifest_file = folder / "manifest.json"
     manifest = json.loads(manifest_file.read_text())
@@ -154,14 +162,22 @@ def records() -> list[dict[str, object]]:
 def derive_steps(model: tabship.Model) -> list[DeriveStep]:
     """The derive steps of the plan ``model`` runs."""
     assert model.plan is not None
-    return [s for s in model.plan.spec.root.steps if isinstance(s, DeriveStep)]
+    nodes, steps = [model.plan.spec.root], []
+    while nodes:  # the root, or each member of an ensemble (as with_derive_step wrote them)
+        node = nodes.pop(0)
+        if isinstance(node, VotingNode):
+            nodes.extend(node.members)
+        else:
+            steps += [s for s in node.steps if isinstance(s, DeriveStep)]
+    return steps
 
 
 def test_a_crafted_plan_with_plain_arithmetic_runs_it(insurance, tmp_path, records):
     """The control: the crafting is sound, so what differs below is the expression's doing."""
     folder = with_derive_step(insurance, tmp_path, "x = bmi * 2 + 10**10**10")
     model = tabship.load(folder, lean=True)
-    assert [s.expressions for s in derive_steps(model)] == [["x = bmi * 2 + 10**10**10"]]
+    # one step per pipeline node (one, or one per member of an ensemble), each the same
+    assert {tuple(s.expressions) for s in derive_steps(model)} == {("x = bmi * 2 + 10**10**10",)}
     expected = tabship.load(insurance, lean=True).predict(records)
     np.testing.assert_array_equal(model.predict(records), expected)
 
