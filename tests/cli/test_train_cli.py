@@ -115,6 +115,14 @@ def test_cli_train_single_class_and_all_missing_targets(tmp_path):
     assert_one_line_error(result, "'y'")
 
 
+def test_cli_train_infinite_target_names_its_row(tmp_path):
+    rows = b"".join(b"%d,%d.5\n" % (i, i * 3 % 17) for i in range(60))
+    data = _write(tmp_path / "inf.csv", b"x,y\n" + rows + b"61,inf\n")
+    result = run_cli("train", str(data), "-t", "y", "-o", str(tmp_path / "o"))
+    assert_one_line_error(result, "'y' must be finite", "data row 61")
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_train_too_few_rows(tmp_path):
     tiny = _write(tmp_path / "tiny.csv", b"x,y\n1,2\n2,3\n3,5\n4,4\n")
     result = run_cli("train", str(tiny), "-t", "y", "-o", str(tmp_path / "o"))

@@ -90,3 +90,11 @@ def test_prepare_target_unknown_column_and_task():
         prepare_target(frame, "z", "binary")
     with pytest.raises(OptionError, match="'task' must be one of"):
         prepare_target(frame, "y", "ranking")
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_prepare_target_refuses_an_infinite_regression_target(bad):
+    """Before the check, every family failed deep in the search with scikit-learn's message."""
+    frame = pd.DataFrame({"x": range(6), "y": [1.0, None, 2.0, bad, 3.0, 4.0]})
+    with pytest.raises(TargetError, match=r"'y' must be finite.*1 infinite.*data row 4\."):
+        prepare_target(frame, "y", "regression")

@@ -7,6 +7,7 @@ text so that ``" >50K"`` and ``">50K"``, or ``1`` and ``1.0``, are one class.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tabship.data._canonical import canonical_series, is_integer_valued
@@ -79,6 +80,8 @@ def prepare_target(df: pd.DataFrame, target: str, task: str) -> tuple[pd.DataFra
     detect_task(df[target], task)  # raises on all-missing / unusable targets
     y = rows[target]
     y = _regression_values(y) if task == "regression" else canonical_series(y)
+    if task == "regression":
+        _check_finite(y, np.flatnonzero(keep.to_numpy()))
     if task != "regression" and y.nunique() < 2:
         raise _single_class(target, y)
     return rows.drop(columns=[target]), y.rename(target), int((~keep).sum())
@@ -118,3 +121,19 @@ def _regression_values(y: pd.Series) -> pd.Series:
             f"The target '{y.name}' must be numbers for regression. Got text values instead.",
             hint="Use task='binary' or 'multiclass', or choose a numeric target.",
         ) from None
+
+
+def _check_finite(y: pd.Series, rows: np.ndarray) -> None:
+    """Refuse an infinite target up front: every family would otherwise fail deep in the search.
+
+    ``rows`` maps each kept value back to its data row, so the message points into the file.
+    """
+    infinite = np.isinf(y.to_numpy())
+    if infinite.any():
+        first = int(np.flatnonzero(infinite)[0])
+        raise TargetError(
+            f"The target '{y.name}' must be finite numbers for regression. Got "
+            f"{int(infinite.sum())} infinite value(s), the first ({y.iloc[first]}) in data row "
+            f"{int(rows[first]) + 1}.",
+            hint="Replace or drop the infinite values (a row with a missing target is dropped).",
+        )
