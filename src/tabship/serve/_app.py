@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 import tabship
+from tabship.serve._auth import require_api_key
+from tabship.serve._direct import DirectPredict, find_route
 from tabship.serve._env import ENV_PREFIX
 from tabship.serve._errors import JSONAnswer, install_error_handlers
 from tabship.serve._limits import BodySizeLimit
@@ -111,6 +113,9 @@ def create_app(
     app.include_router(health.router)
     app.include_router(monitor.router)
     _include_pages(app)
+    # Innermost of our middlewares: POST /predict past FastAPI's router (see _direct).
+    predict = find_route(app.router.routes, "/predict", "POST")
+    app.add_middleware(DirectPredict, route=predict, check=require_api_key)
     app.add_middleware(HttpMethods, routes=app.router.routes)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     if cors_origins:
