@@ -168,12 +168,12 @@ def test_a_rows_cost_after_the_search_counts_the_callers_importance_cap(
     """Two refits on all rows, plus the importance the caller says it will measure."""
     from types import SimpleNamespace
 
-    from tabship.search._search import _AfterSearch
+    from tabship.search._after import AfterSearch
 
     cv = SimpleNamespace(n_folds=5, y=np.zeros(8000))  # 2000 test rows
     result = SimpleNamespace(fit_seconds=1.0, predict_us_per_row=40.0)
     # importance: 10 features x 5 repeats x 2000 rows x 40 us = 4 s
-    cost = _AfterSearch(cv, 10, importance_seconds, None).seconds(result)
+    cost = AfterSearch(cv, 10, importance_seconds, None).seconds(result)
     assert cost == pytest.approx(expected)
 
 
@@ -182,8 +182,9 @@ def test_the_search_holds_the_refits_of_its_two_best_rows():
     from types import SimpleNamespace
 
     from tabship.search import Deadline
+    from tabship.search._after import AfterSearch
     from tabship.search._cv import CVResult
-    from tabship.search._search import _AfterSearch, _Row
+    from tabship.search._rows import Row
 
     search_deadline = Deadline(60.0, clock=lambda: 0.0)  # a stopped clock
     tuning = search_deadline.sub(40.0)
@@ -191,11 +192,11 @@ def test_the_search_holds_the_refits_of_its_two_best_rows():
     cv = SimpleNamespace(
         n_folds=5, y=np.zeros(1000), metric="r2", fold_scores=lambda _m, oof: [oof[0]]
     )
-    after = _AfterSearch(cv, 10, None, search_deadline)  # type: ignore[arg-type]
+    after = AfterSearch(cv, 10, None, search_deadline)  # type: ignore[arg-type]
 
-    def row(score: float, fit_seconds: float) -> _Row:
+    def row(score: float, fit_seconds: float) -> Row:
         result = CVResult(oof=np.zeros(1), fit_seconds=fit_seconds, predict_us_per_row=1.0)
-        return _Row("m", "f", "native", lambda: None, {}, result, scores=[score])
+        return Row("m", "f", "native", lambda: None, {}, result, scores=[score])
 
     # refit cost 2.25 x fit x 5/4: 2.8125 s per second of fold fit
     after.keep([row(0.5, 1.0), row(0.9, 4.0), row(0.8, 2.0), row(0.7, 8.0)])
@@ -204,4 +205,4 @@ def test_the_search_holds_the_refits_of_its_two_best_rows():
     after.keep([row(0.9, 4.0)], CVResult(np.full(1, 0.95), 10.0, 1.0))  # a better trial
     assert search_deadline.held == pytest.approx(2.8125 * (4.0 + 10.0))
     assert tuning.remaining() == pytest.approx(60.0 - 2.8125 * 14.0)
-    assert _AfterSearch(cv, 10, None, None).left(60.0) == 18.0  # no deadline: the old rule
+    assert AfterSearch(cv, 10, None, None).left(60.0) == 18.0  # no deadline: the old rule

@@ -25,6 +25,7 @@ import pandas as pd
 
 from tabship.evaluate import greater_is_better
 from tabship.features import Kind
+from tabship.search._after import AfterSearch, affordable
 from tabship.search._budget import Deadline
 from tabship.search._candidates import (
     Candidate,
@@ -32,11 +33,12 @@ from tabship.search._candidates import (
     is_skewed_positive,
     make_pipeline,
 )
-from tabship.search._cv import CVData, CVResult, cross_validate, secondary_metric
+from tabship.search._cv import CVData, CVResult, cross_validate
 from tabship.search._ensemble import greedy_weights
 from tabship.search._failures import FamilyFailures
 from tabship.search._families import Family, HistGradientBoostingFamily, LightGBMFamily
 from tabship.search._options import check_folds, check_time_budget, fold_count
+from tabship.search._rows import Row, describe, leaderboard, rank
 from tabship.search._tuning import tune
 
 __all__ = ["SearchResult", "search"]
@@ -77,21 +79,6 @@ class SearchResult:
     oof_score: float
     folds: int = 5
     trials: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Row:
-    name: str
-    family: str
-    kind: Kind | None
-    build: Callable[[], Any]
-    params: dict[str, Any]
-    cv: CVResult
-    members: list[tuple[_Row, int]] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
-
-    def mean(self) -> float:
-        return float(np.mean(self.scores))
 
 
 def search(
@@ -192,7 +179,7 @@ def _search(
     say(f"searching {len(y_arr)} rows with {n_folds}-fold CV, ranking by {cv.metric}")
     candidates = baseline_candidates(task, y_arr, seed=seed, n_jobs=threads, n_rows=len(y_arr))
     failures = FamilyFailures()
-    after = _AfterSearch(cv, X.shape[1], importance_seconds, deadline if keep_for_refits else None)
+    after = AfterSearch(cv, X.shape[1], importance_seconds, deadline if keep_for_refits else None)
     screening = deadline.sub(_SCREENING_SHARE * time_budget)
     rows = _screen(cv, candidates, screening, say, failures=failures, after=after)
     failures.raise_if_none_left(len(rows))
@@ -202,11 +189,11 @@ def _search(
     ensemble = _ensemble_row(cv, rows, say)
     if ensemble is not None:
         rows.append(ensemble)
-    ranked = _rank(cv, rows)
-    best = _affordable(ranked, after, time_budget)
+    ranked = rank(cv, rows)
+    best = affordable(ranked, after, time_budget)
     say(f"chose {best.name} after {deadline.elapsed:.1f} s")
     return SearchResult(
-        leaderboard=_leaderboard(cv, ranked),
+        leaderboard=leaderboard(cv, ranked),
         best=_estimator(best, schema),
         best_name=best.name,
         metric=cv.metric,
@@ -247,15 +234,15 @@ def _screen(
     say: Progress,
     *,
     failures: FamilyFailures,
-    after: _AfterSearch,
-) -> list[_Row]:
+    after: AfterSearch,
+) -> list[Row]:
     """Cross-validate each default candidate whose estimated cost fits the deadline.
 
     The first candidate that runs without failing always runs (a search must return
     something); its fold time calibrates the ``relative_cost`` estimates of the rest.
     A candidate that fails is dropped with a warning (``failures``).
     """
-    rows: list[_Row] = []
+    rows: list[Row] = []
     reference: float | None = None
     for candidate in candidates:
         estimate = 0.0 if reference is None else candidate.relative_cost * reference
@@ -274,27 +261,27 @@ def _screen(
             continue
         if reference is None:
             reference = (time.perf_counter() - started) / cv.n_folds
-        row = _Row(
+        row = Row(
             candidate.name, candidate.family, candidate.kind, candidate.build,
             dict(candidate.params), result, scores=scores,
         )  # fmt: skip
         rows.append(row)
         after.keep(rows)
-        say(_describe(cv, row))
+        say(describe(cv, row))
     return rows
 
 
 def _tune(
     cv: CVData,
-    rows: list[_Row],
+    rows: list[Row],
     deadline: Deadline,
     *,
     seed: int,
     threads: int,
     say: Progress,
     failures: FamilyFailures,
-    after: _AfterSearch,
-) -> tuple[list[_Row], dict[str, int]]:
+    after: AfterSearch,
+) -> tuple[list[Row], dict[str, int]]:
     """Tune LightGBM with most of the time left, then HistGradientBoosting with the rest.
 
     A family whose tuning fails loses its tuned row (its screened row stays).
@@ -317,7 +304,7 @@ def _tune(
         ),  # fmt: skip
         HistGradientBoostingFamily(cv.task, n, skewed=skewed, seed=seed),
     ]
-    tuned: list[_Row] = []
+    tuned: list[Row] = []
     trials: dict[str, int] = {}
     # A family that could not even be screened has no cost estimate and is not tuned.
     families = [fam for fam in families if fam.family in fold_seconds]
@@ -342,13 +329,13 @@ def _tune(
         trials[fam.name] = 0 if result is None else result.n_trials
         if result is None:
             continue
-        row = _Row(
+        row = Row(
             result.name, result.family, result.kind, result.build, result.params, result.cv,
             scores=cv.fold_scores(cv.metric, result.cv.oof),
         )  # fmt: skip
         tuned.append(row)
         after.keep(rows + tuned)
-        say(_describe(cv, row) + f" after {result.n_trials} trials")
+        say(describe(cv, row) + f" after {result.n_trials} trials")
     return tuned, trials
 
 
@@ -382,9 +369,9 @@ def _smallest_learning_rate(tuning_seconds: float, default_trial_seconds: float)
     return next(step for step in _LEARNING_RATE_FLOORS if step >= exact - 1e-12)
 
 
-def _ensemble_row(cv: CVData, rows: list[_Row], say: Progress) -> _Row | None:
+def _ensemble_row(cv: CVData, rows: list[Row], say: Progress) -> Row | None:
     """A weighted soft vote of the top rows, if it beats the best single row on OOF."""
-    ranked = _rank(cv, rows)[:_ENSEMBLE_SIZE]
+    ranked = rank(cv, rows)[:_ENSEMBLE_SIZE]
     if len(ranked) < 2:
         return None
     oofs = [r.cv.oof for r in ranked]
@@ -404,80 +391,13 @@ def _ensemble_row(cv: CVData, rows: list[_Row], say: Progress) -> _Row | None:
         model_seconds=sum(r.cv.model_seconds for r, _ in members),
     )
     name = "Ensemble (" + ", ".join(f"{r.name} x{c}" for r, c in members) + ")"
-    row = _Row(name, "ensemble", None, lambda: None, {"weights": {r.name: c for r, c in members}},
+    row = Row(name, "ensemble", None, lambda: None, {"weights": {r.name: c for r, c in members}},
                result, members, scores=cv.fold_scores(cv.metric, blend))  # fmt: skip
-    say(_describe(cv, row))
+    say(describe(cv, row))
     return row
 
 
-def _rank(cv: CVData, rows: list[_Row]) -> list[_Row]:
-    sign = -1.0 if greater_is_better(cv.metric) else 1.0
-    return sorted(rows, key=lambda r: sign * r.mean())
-
-
-class _AfterSearch:
-    """The caller's work after the search (two refits, importance) and the time it holds.
-
-    A row's cost is estimated from its measured fold fits; while the search runs, the
-    cost of the two best rows so far (the winner, or an ensemble of the two) is held on
-    ``deadline`` so that no tuning trial eats into it. Without a deadline nothing is held.
-    """
-
-    def __init__(
-        self,
-        cv: CVData,
-        n_features: int,
-        importance_seconds: float | None,
-        deadline: Deadline | None,
-    ) -> None:
-        self.cv = cv
-        self.n_features = n_features
-        self.importance_seconds = importance_seconds
-        self.deadline = deadline
-
-    def seconds(self, result: CVResult) -> float:
-        """Two refits on all rows plus 5-repeat permutation importance on the test rows."""
-        cv = self.cv
-        refit = result.fit_seconds * cv.n_folds / (cv.n_folds - 1)
-        if self.importance_seconds is None:
-            return 2.25 * refit
-        n_test = min(5000, len(cv.y) / 4)
-        importance = self.n_features * 5 * n_test * result.predict_us_per_row / 1e6
-        return 2.25 * refit + min(importance, self.importance_seconds)
-
-    def keep(self, rows: list[_Row], candidate: CVResult | None = None) -> None:
-        """Hold the cost of the two best of ``rows`` (and of a tuning ``candidate``)."""
-        if self.deadline is None:
-            return
-        sign = -1.0 if greater_is_better(self.cv.metric) else 1.0
-        scored = [(sign * r.mean(), self.seconds(r.cv)) for r in rows]
-        if candidate is not None:
-            value = float(np.mean(self.cv.fold_scores(self.cv.metric, candidate.oof)))
-            scored.append((sign * value, self.seconds(candidate)))
-        scored.sort(key=lambda pair: pair[0])
-        self.deadline.hold(sum(cost for _, cost in scored[:2]))
-
-    def left(self, time_budget: float) -> float:
-        """Seconds the caller will have for this work once the search returns."""
-        if self.deadline is None:
-            return max(2.0, 0.3 * time_budget)
-        unheld = self.deadline.remaining() + self.deadline.held
-        return unheld + time_budget - self.deadline.seconds
-
-
-def _affordable(ranked: list[_Row], after: _AfterSearch, time_budget: float) -> _Row:
-    """The best row whose work after the search (two refits, importance) fits the budget.
-
-    When even the cheapest row does not fit (the preprocessing dominates on wide or big
-    data), rows costing up to twice the cheapest stay eligible: the caller pays that
-    cost whichever row wins, so only the extra matters.
-    """
-    costs = [after.seconds(row.cv) for row in ranked]
-    allowed = max(after.left(time_budget), 2.0 * min(costs))
-    return next(row for row, cost in zip(ranked, costs, strict=True) if cost <= allowed)
-
-
-def _estimator(row: _Row, schema: Any) -> Any:
+def _estimator(row: Row, schema: Any) -> Any:
     if not row.members:
         return _pipeline(row, schema)
     from sklearn.ensemble import VotingClassifier, VotingRegressor
@@ -489,7 +409,7 @@ def _estimator(row: _Row, schema: Any) -> Any:
     return VotingClassifier(estimators, voting="soft", weights=weights)
 
 
-def _pipeline(row: _Row, schema: Any) -> Any:
+def _pipeline(row: Row, schema: Any) -> Any:
     """One single-model row as its pipeline (an ensemble row has no kind of its own)."""
     assert row.kind is not None, row.name
     return make_pipeline(schema, row.kind, row.build())
@@ -497,43 +417,3 @@ def _pipeline(row: _Row, schema: Any) -> Any:
 
 def _slug(name: str) -> str:
     return re.sub(r"\W+", "_", name.lower()).strip("_")
-
-
-def _leaderboard(cv: CVData, rows: list[_Row]) -> pd.DataFrame:
-    metric, second = cv.metric, secondary_metric(cv.task)
-    records = []
-    for row in rows:
-        scores = row.scores
-        records.append(
-            {
-                "model": row.name,
-                "family": row.family,
-                f"cv_{metric}_mean": float(np.mean(scores)),
-                f"cv_{metric}_std": float(np.std(scores)),
-                f"cv_{second}_mean": float(np.mean(cv.fold_scores(second, row.cv.oof))),
-                "fit_seconds": round(float(row.cv.fit_seconds), 4),
-                "predict_us_per_row": round(float(row.cv.predict_us_per_row), 3),
-                "params": _plain(row.params),
-            }
-        )
-    return pd.DataFrame.from_records(records)
-
-
-def _describe(cv: CVData, row: _Row) -> str:
-    return (
-        f"{row.name}: cv {cv.metric} {row.mean():.4f} ± {np.std(row.scores):.4f} "
-        f"({row.cv.fit_seconds:.2f} s per fit)"
-    )
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters as plain Python values (numpy scalars become floats and ints)."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            out[key] = _plain(value)
-        elif hasattr(value, "item"):
-            out[key] = value.item()
-        else:
-            out[key] = value
-    return out

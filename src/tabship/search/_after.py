@@ -1,0 +1,79 @@
+"""The caller's work after the search (two refits, importance): its cost and its hold.
+
+``train`` refits the winner twice and measures permutation importance with it inside the
+same budget. The search estimates that work from each row's measured fold fits, keeps it
+free of tuning while it runs, and at the end picks the best row whose work still fits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tabship.evaluate import greater_is_better
+from tabship.search._budget import Deadline
+from tabship.search._cv import CVData, CVResult
+from tabship.search._rows import Row
+
+__all__ = ["AfterSearch", "affordable"]
+
+
+class AfterSearch:
+    """The caller's work after the search (two refits, importance) and the time it holds.
+
+    A row's cost is estimated from its measured fold fits; while the search runs, the
+    cost of the two best rows so far (the winner, or an ensemble of the two) is held on
+    ``deadline`` so that no tuning trial eats into it. Without a deadline nothing is held.
+    """
+
+    def __init__(
+        self,
+        cv: CVData,
+        n_features: int,
+        importance_seconds: float | None,
+        deadline: Deadline | None,
+    ) -> None:
+        self.cv = cv
+        self.n_features = n_features
+        self.importance_seconds = importance_seconds
+        self.deadline = deadline
+
+    def seconds(self, result: CVResult) -> float:
+        """Two refits on all rows plus 5-repeat permutation importance on the test rows."""
+        cv = self.cv
+        refit = result.fit_seconds * cv.n_folds / (cv.n_folds - 1)
+        if self.importance_seconds is None:
+            return 2.25 * refit
+        n_test = min(5000, len(cv.y) / 4)
+        importance = self.n_features * 5 * n_test * result.predict_us_per_row / 1e6
+        return 2.25 * refit + min(importance, self.importance_seconds)
+
+    def keep(self, rows: list[Row], candidate: CVResult | None = None) -> None:
+        """Hold the cost of the two best of ``rows`` (and of a tuning ``candidate``)."""
+        if self.deadline is None:
+            return
+        sign = -1.0 if greater_is_better(self.cv.metric) else 1.0
+        scored = [(sign * r.mean(), self.seconds(r.cv)) for r in rows]
+        if candidate is not None:
+            value = float(np.mean(self.cv.fold_scores(self.cv.metric, candidate.oof)))
+            scored.append((sign * value, self.seconds(candidate)))
+        scored.sort(key=lambda pair: pair[0])
+        self.deadline.hold(sum(cost for _, cost in scored[:2]))
+
+    def left(self, time_budget: float) -> float:
+        """Seconds the caller will have for this work once the search returns."""
+        if self.deadline is None:
+            return max(2.0, 0.3 * time_budget)
+        unheld = self.deadline.remaining() + self.deadline.held
+        return unheld + time_budget - self.deadline.seconds
+
+
+def affordable(ranked: list[Row], after: AfterSearch, time_budget: float) -> Row:
+    """The best row whose work after the search (two refits, importance) fits the budget.
+
+    When even the cheapest row does not fit (the preprocessing dominates on wide or big
+    data), rows costing up to twice the cheapest stay eligible: the caller pays that
+    cost whichever row wins, so only the extra matters.
+    """
+    costs = [after.seconds(row.cv) for row in ranked]
+    allowed = max(after.left(time_budget), 2.0 * min(costs))
+    return next(row for row, cost in zip(ranked, costs, strict=True) if cost <= allowed)
