@@ -22,6 +22,7 @@ from tabship.artifact import inflation_limit
 from tabship.plan._format import PLAN_FILE, PlanError
 from tabship.plan._gtil import GTILError, TreeliteModel
 from tabship.plan._lightgbm import LightGBMError, LightGBMModel, lightgbm_library
+from tabship.plan._rows import first_row, row_frame_function, row_matrix_function
 from tabship.plan._spec import (
     LinearModel,
     Link,
@@ -131,22 +132,53 @@ class Plan:
 def _node_function(node: PlanNode, models: _Models) -> _NodeFunction:
     if isinstance(node, VotingNode):
         members = [_node_function(m, models) for m in node.members]
-        weights = node.weights
+        average = _weighted_average(node.weights)
 
         def voting(frame: Frame, n: int) -> Floats:
-            outputs = [member(frame, n) for member in members]
-            return np.average(outputs, axis=0, weights=weights)
+            return average([member(frame, n) for member in members])
 
         return voting
     return _pipeline_function(node, models)
 
 
+def _weighted_average(weights: list[float] | None) -> Callable[[list[Floats]], Floats]:
+    """``np.average(outputs, axis=0, weights=weights)``, with the weights' checks and
+    sum made once: the same operations (products summed over the members, divided by
+    the weights' sum), about 10 µs less per call. Weights summing to zero are left to
+    ``np.average``, which refuses them."""
+    if weights is None:
+        return lambda outputs: np.average(outputs, axis=0)
+    column = np.asarray(weights, dtype=np.float64)
+    total = column.sum()
+    if column.ndim != 1 or total == 0.0:
+        return lambda outputs: np.average(outputs, axis=0, weights=weights)
+
+    def average(outputs: list[Floats]) -> Floats:
+        stacked = np.asarray(outputs)
+        if len(stacked) != len(column):  # np.average says what is wrong
+            return np.average(outputs, axis=0, weights=weights)
+        shaped = column.reshape((len(column),) + (1,) * (stacked.ndim - 1))
+        result: Floats = np.multiply(stacked, shaped, dtype=np.float64).sum(axis=0) / total
+        return result
+
+    return average
+
+
 def _pipeline_function(node: PipelineNode, models: _Models) -> _NodeFunction:
     steps = [frame_function(s) for s in node.steps]
     matrix = matrix_function(node.columns)
+    # One record goes through plain Python values: numpy's per-call cost was most of
+    # its time (see plan._rows); the numbers are the same to the bit.
+    row_steps = [row_frame_function(s) for s in node.steps]
+    row_matrix = row_matrix_function(node.columns)
     model = models.function(node.model)
 
     def pipeline(frame: Frame, n: int) -> Floats:
+        if n == 1:
+            row = first_row(frame)
+            for row_step in row_steps:
+                row = row_step(row)
+            return model(row_matrix(row))
         current = frame
         for step in steps:
             current = step(current, n)

@@ -32,7 +32,15 @@ from tabship.plan._spec_steps import (
 )
 from tabship.plan._values import Values, as_floats, as_texts, missing_mask
 
-__all__ = ["Frame", "FrameFunction", "frame_function", "matrix_function"]
+__all__ = [
+    "ColumnFunction",
+    "Frame",
+    "FrameFunction",
+    "Lookup",
+    "column_function",
+    "frame_function",
+    "matrix_function",
+]
 
 Frame = Mapping[str, Values]
 FrameFunction = Callable[[Frame, int], Frame]
@@ -78,7 +86,7 @@ def _derive(step: DeriveStep) -> FrameFunction:
 
 
 def matrix_function(parts: Sequence[ColumnPart]) -> Callable[[Frame, int], NDArray[np.float64]]:
-    compiled = [(list(p.inputs), [_column_function(s) for s in p.steps]) for p in parts]
+    compiled = [(list(p.inputs), [column_function(s) for s in p.steps]) for p in parts]
 
     def transform(frame: Frame, n: int) -> NDArray[np.float64]:
         blocks: list[NDArray[np.float64]] = []
@@ -92,7 +100,7 @@ def matrix_function(parts: Sequence[ColumnPart]) -> Callable[[Frame, int], NDArr
     return transform
 
 
-def _column_function(step: ColumnStep) -> ColumnFunction:
+def column_function(step: ColumnStep) -> ColumnFunction:
     if isinstance(step, FloatStep):
         return lambda arrays, n: [as_floats(a, n) for a in arrays]
     if isinstance(step, CodesStep):
@@ -110,11 +118,11 @@ def _column_function(step: ColumnStep) -> ColumnFunction:
 
 def _codes(step: CodesStep) -> ColumnFunction:
     """Category text to the number the model was trained on; unseen or missing: NaN."""
-    tables = [_Lookup(t.keys(), [[v] for v in t.values()], [math.nan]) for t in step.tables]
+    tables = [Lookup(t.keys(), [[v] for v in t.values()], [math.nan]) for t in step.tables]
     return lambda arrays, n: [t.rows(a, n)[:, 0] for t, a in zip(tables, arrays, strict=True)]
 
 
-class _Lookup:
+class Lookup:
     """Rows of a matrix by category text, with one row for anything else.
 
     One record looks up in a dict; a large batch lets pandas (already loaded there)
@@ -128,6 +136,13 @@ class _Lookup:
         self.index: dict[object, int] = {key: i for i, key in enumerate(keys)}
         self._keys: _Indexer | None = None  # a pandas Index of the keys, on first large batch
         self.matrix = np.asarray([*rows, other], dtype=np.float64).reshape(len(self.index) + 1, -1)
+        self._lists: list[list[float]] | None = None  # the matrix's rows as floats, for rows
+
+    def row(self, value: object) -> list[float]:
+        """One value's row, as Python floats (the same numbers as ``rows``)."""
+        if self._lists is None:
+            self._lists = self.matrix.tolist()
+        return self._lists[self.index.get(value, -1)]
 
     def rows(self, values: Values, n: int) -> NDArray[np.float64]:
         return self.matrix[self.positions(values, n)]
@@ -183,7 +198,7 @@ def _scale(step: ScaleStep) -> ColumnFunction:
 def _one_hot(step: OneHotStep) -> ColumnFunction:
     """Each input's output block, looked up per row; unseen values get the unseen block."""
     tables = [
-        _Lookup(b.keys(), b.values(), u) for b, u in zip(step.blocks, step.unknown, strict=True)
+        Lookup(b.keys(), b.values(), u) for b, u in zip(step.blocks, step.unknown, strict=True)
     ]
 
     def encode(arrays: Columns, n: int) -> Columns:
@@ -198,7 +213,7 @@ def _one_hot(step: OneHotStep) -> ColumnFunction:
 def _target(step: TargetStep) -> ColumnFunction:
     """Target encodings per category (one value per class for multiclass targets)."""
     fallback = step.fallback
-    tables = [_Lookup(t.keys(), t.values(), fallback) for t in step.tables]
+    tables = [Lookup(t.keys(), t.values(), fallback) for t in step.tables]
     on_missing = [np.asarray(fallback if m is None else m, dtype=np.float64) for m in step.missing]
 
     def encode(arrays: Columns, n: int) -> Columns:
