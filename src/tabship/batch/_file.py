@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tabship.artifact import atomic_output
 from tabship.batch._leftovers import holding, remove_leftovers
+from tabship.batch._overlap import ReadAhead, WriteBehind
 from tabship.batch._read import check_columns, read_chunks
 from tabship.batch._table import TableScorer, score_chunk
 from tabship.batch._write import ChunkWriter
 from tabship.errors import DataFileError, OutputError, OutputExistsError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tabship.batch._log import BatchLog
 
 __all__ = ["BatchReport", "errors_path", "score_file"]
@@ -142,16 +145,22 @@ def _score_chunks(
     )
     counts = _Counts()
     on_scores = None if log is None else log.submit
-    with closing(chunks), scored_writer, errors_writer:
-        for chunk in chunks:
+
+    def write(scored: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+        good, bad = scored
+        scored_writer.write(good)
+        if not bad.empty:
+            errors_writer.write(bad)
+
+    # The next chunk is parsed and the last one written while this one is scored.
+    with scored_writer, errors_writer, ReadAhead(chunks) as ahead, WriteBehind(write) as behind:
+        for chunk in ahead:
             if counts.rows == 0:
                 check_columns(schema, chunk.columns, source)
             good, bad = score_chunk(
                 model, chunk, first_row=counts.rows, ids=True, on_scores=on_scores
             )
-            scored_writer.write(good)
-            if not bad.empty:
-                errors_writer.write(bad)
+            behind.submit((good, bad))
             counts.rows += len(chunk)
             counts.scored += len(good)
             counts.failed += len(bad)

@@ -226,8 +226,10 @@ def load(path: str | Path, *, lean: bool = False, native_lightgbm: bool = False)
         second and stay small. Its types are audited now all the same, from the skops
         file's own listing, without importing scikit-learn.
     native_lightgbm : bool
-        Predict LightGBM and HistGradientBoosting models with their own multi-threaded
-        predictors, which is faster on large batches (the pipeline is then loaded too).
+        Predict HistGradientBoosting models with scikit-learn's own multi-threaded
+        predictor, which is faster on large batches (the pipeline is then built, for a
+        plan that holds one). LightGBM models always predict with LightGBM's C library
+        (on every core for a batch), which needs no pipeline.
 
     Raises
     ------

@@ -30,6 +30,7 @@ from tabship.plan import (
     PlanSpec,
     TreePredictor,
     TreesModel,
+    VotingNode,
 )
 from tabship.runtime._scoring import frame_predictor
 from tabship.runtime._validate import validate_records
@@ -37,7 +38,7 @@ from tabship.runtime._validate import validate_records
 if TYPE_CHECKING:
     from tabship.plan import Probe
 
-__all__ = ["open_plan", "pipeline_probe", "plan_for"]
+__all__ = ["open_plan", "pipeline_probe", "plan_for", "plan_needs_pipeline"]
 
 # A fitted scikit-learn estimator (an untyped library, read by duck typing).
 Estimator = Any
@@ -59,8 +60,11 @@ def plan_for(artifact: Artifact, native_lightgbm: bool) -> Plan | None:
 
 
 def _opened(files: Mapping[str, bytes], artifact: Artifact, native_lightgbm: bool) -> Plan:
-    pipeline = artifact.pipeline if native_lightgbm else None
-    return open_plan(files, native_lightgbm=native_lightgbm, pipeline=pipeline)
+    spec = PlanSpec.from_files(files)
+    # Only HistGradientBoosting's own predictor needs the pipeline: LightGBM's C library
+    # needs nothing of it, so a LightGBM model scores a file without scikit-learn.
+    wanted = native_lightgbm and any(_hist_gradient_boosting_models(spec.root))
+    return _plan(spec, files, native_lightgbm, artifact.pipeline if wanted else None)
 
 
 def open_plan(
@@ -68,17 +72,44 @@ def open_plan(
 ) -> Plan:
     """The plan in ``files``, ready to predict; ``PlanError`` when it cannot be run.
 
-    With ``native_lightgbm`` (batch scoring) LightGBM models predict with LightGBM's
-    own threads and, given the ``pipeline`` the plan was compiled from, its
-    HistGradientBoosting models with scikit-learn's own (private, multi-threaded)
-    predictor, about four times faster than Treelite's on a batch; the plan still does
-    all the preprocessing.
+    With ``native_lightgbm`` (batch scoring) and the ``pipeline`` the plan was compiled
+    from, its HistGradientBoosting models predict with scikit-learn's own (private,
+    multi-threaded) predictor, about four times faster than Treelite's on a batch; the
+    plan still does all the preprocessing. LightGBM models always predict with
+    LightGBM's C library when it is installed (on every core from a thousand rows on),
+    never through LightGBM's Python package, whose import loads scikit-learn.
     """
-    spec = PlanSpec.from_files(files)
+    return _plan(PlanSpec.from_files(files), files, native_lightgbm, pipeline)
+
+
+def plan_needs_pipeline(plan: Plan) -> bool:
+    """Whether ``plan`` holds HistGradientBoosting models, which batch scoring predicts
+    faster through the pipeline's own predictor (``open_plan``) once a file is large."""
+    return any(_hist_gradient_boosting_models(plan.spec.root))
+
+
+def _plan(
+    spec: PlanSpec, files: Mapping[str, bytes], native_lightgbm: bool, pipeline: Estimator
+) -> Plan:
     native: dict[str, TreePredictor] = {}
     if native_lightgbm and pipeline is not None:
         native = dict(_hist_gradient_boosting_predictors(spec.root, pipeline))
-    return Plan(spec, files, native_lightgbm=native_lightgbm, tree_predictors=native)
+    return Plan(spec, files, tree_predictors=native)
+
+
+def _hist_gradient_boosting_models(node: PlanNode) -> Iterator[TreesModel]:
+    """The tree models of ``node`` that only Treelite runs from the plan's files: those
+    compiled from HistGradientBoosting (LightGBM's keep their text, scikit-learn's
+    forests compare float32)."""
+    if isinstance(node, VotingNode):
+        for member in node.members:
+            yield from _hist_gradient_boosting_models(member)
+        return
+    model = node.model
+    while isinstance(model, LogTargetModel):
+        model = model.inner
+    if isinstance(model, TreesModel) and model.lightgbm is None and not model.float32:
+        yield model
 
 
 def pipeline_probe(pipeline: Estimator, schema: Schema) -> Probe | None:
