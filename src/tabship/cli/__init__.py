@@ -6,9 +6,9 @@ code (``TabshipError.exit_code``), never as a traceback; ``TABSHIP_DEBUG=1`` sho
 traceback for bug reports.
 
 This package imports nothing on its own: the console script's ``from tabship.cli import
-main`` also runs in each worker that ``tabship serve --workers N`` spawns (multiprocessing
-re-runs the script), where Typer, Rich and every command module (about 0.3 s idle, 1.1 s at
-load average 8) would only delay the worker's first answer.
+main`` should not load Typer, Rich and every command module (about 0.3 s idle, 1.1 s at
+load average 8) before a command needs them. (It once ran again in every worker that
+``tabship serve --workers N`` spawned; workers are forked now, see ``cli/_workers.py``.)
 """
 
 from __future__ import annotations

@@ -4,12 +4,13 @@ Concurrency comes from worker *processes*, not threads: each worker scores one r
 at a time with one thread (``OMP_NUM_THREADS=1``), because a one-record prediction is
 dominated by thread start-up, not arithmetic (HistGradientBoosting: ~17 ms with all
 threads, ~6 ms with one). The default is one worker per available CPU, at most 4, which
-fills a small machine while bounding memory (each worker holds its own copy of the model).
+fills a small machine while bounding memory. Several workers are forked from a parent
+that has loaded the model and built the app (``cli/_workers.py``): they answer as soon as
+they are forked, and share the model's pages until they write to them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
@@ -23,6 +24,8 @@ from tabship.cli._console import console
 from tabship.errors import OptionError
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from tabship.data import Schema
     from tabship.runtime import Model
     from tabship.serve import LogOptions
@@ -125,10 +128,7 @@ def serve_command(
         os.environ.setdefault(variable, "1")
     n_workers = workers or default_workers()
     _check_cors(cors or [])
-    # Several workers each load their own copy: the parent only verifies the artifact
-    # (hashes, schema), so a bad path is still one clean error line, at a fraction of the
-    # startup time of loading a model nobody here will use.
-    loaded = _load_or_fail(model) if n_workers == 1 else _verified(model)
+    loaded = _load_or_fail(model)  # once: several workers are forked from this process
     log_options = None
     if log:
         log_options = _log_options(log, log_retention, log_exclude or [], log_optional)
@@ -146,9 +146,8 @@ def serve_command(
         f"with {n_workers} worker{'s' * (n_workers > 1)}; API docs at /docs"
         + (f"; logging predictions to {_shown(log_options)}" if log_options else "")
     )
-    if isinstance(loaded, _Verified):  # several workers
-        del loaded  # each worker loads its own copy
-        _run_workers(model, host, port, n_workers, options)
+    if n_workers > 1:
+        _run_workers(loaded, host, port, n_workers, options)
     else:
         _run_one(loaded, host, port, options)
 
@@ -188,22 +187,6 @@ def _listening_socket(host: str, port: int) -> socket.socket:
         raise OptionError("--port", f"a free port on {host} ({err.strerror})", port) from None
     listener.set_inheritable(True)
     return listener
-
-
-class _Verified:
-    """What the parent of several workers knows of the model: its schema and task."""
-
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-        self.task = schema.task
-
-
-def _verified(model: str) -> _Verified:
-    """Hashes, schema and the type audit (from the skops file's own listing: cheap, and
-    made even for a model its workers serve from the scoring plan)."""
-    from tabship.artifact import verify
-
-    return _Verified(verify(model))
 
 
 def _check_cors(origins: list[str]) -> None:
@@ -251,8 +234,7 @@ def _shown(options: LogOptions) -> str:
 
 
 class AppOptions(TypedDict):
-    """The ``create_app`` keywords that ``tabship serve`` sets: passed to the app in one
-    process, or through ``TABSHIP_SERVE_*`` variables to each of several workers."""
+    """The ``create_app`` keywords that ``tabship serve`` sets."""
 
     api_key: str | None
     cors_origins: list[str]
@@ -260,20 +242,6 @@ class AppOptions(TypedDict):
     max_records: int
     strict_categories: bool
     log: LogOptions | None
-
-
-def _log_to_env(log: LogOptions | None) -> None:
-    """The log's options for the workers (``app_from_env`` reads them back)."""
-    from tabship.serve import ENV_PREFIX
-
-    if log is None:
-        os.environ.pop("TABSHIP_LOG_URL", None)
-        return
-    os.environ["TABSHIP_LOG_URL"] = log["url"]
-    retention = log["retention_seconds"]
-    os.environ[f"{ENV_PREFIX}LOG_RETENTION"] = "" if retention is None else repr(retention)
-    os.environ[f"{ENV_PREFIX}LOG_EXCLUDE"] = json.dumps(log["exclude"])
-    os.environ[f"{ENV_PREFIX}LOG_OPTIONAL"] = "1" if log["optional"] else ""
 
 
 def _run_one(loaded: Model, host: str, port: int, options: AppOptions) -> None:
@@ -290,34 +258,61 @@ def _run_one(loaded: Model, host: str, port: int, options: AppOptions) -> None:
     )
 
 
-def _run_workers(model: str, host: str, port: int, workers: int, options: AppOptions) -> None:
-    """Several processes: uvicorn imports the app in each, configured through the env."""
-    import uvicorn
-
-    from tabship.serve import ENV_PREFIX
+def _run_workers(loaded: Model, host: str, port: int, workers: int, options: AppOptions) -> None:
+    """Several processes forked from this one once it holds the app (see ``cli._workers``)."""
+    from tabship.cli._workers import run_workers
 
     with ExitStack() as stack:
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             # Workers write their metrics here and /metrics merges them (see serve._metrics).
+            # Set before prometheus_client's import, which picks its kind of value then.
             metrics_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="tabship-"))
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-        os.environ[f"{ENV_PREFIX}MODEL"] = str(model)
-        os.environ[f"{ENV_PREFIX}CORS"] = json.dumps(options["cors_origins"])
-        os.environ[f"{ENV_PREFIX}MAX_BODY_BYTES"] = str(options["max_body_bytes"])
-        os.environ[f"{ENV_PREFIX}MAX_RECORDS"] = str(options["max_records"])
-        os.environ[f"{ENV_PREFIX}STRICT_CATEGORIES"] = "1" if options["strict_categories"] else ""
-        if options["api_key"]:
-            os.environ["TABSHIP_API_KEY"] = options["api_key"]
-        _log_to_env(options["log"])
         listener = stack.enter_context(_listening_socket(host, port))
-        uvicorn.run(
-            "tabship.serve._app:app_from_env",
-            factory=True,
-            fd=listener.fileno(),
-            workers=workers,
-            log_level="info",
-            timeout_graceful_shutdown=_graceful_seconds(options),
-        )
+        config = _server_config(loaded, options)
+        _log_listening(listener)
+        code = run_workers(workers, lambda: _serve_forked(config, listener))
+    if code:
+        raise typer.Exit(code)
+
+
+def _server_config(loaded: Model, options: AppOptions) -> uvicorn.Config:
+    """uvicorn's configuration with the app built and loaded, so that a forked worker
+    only has to start its event loop (the lifespan then sets the model in place)."""
+    import uvicorn
+
+    from tabship.serve import create_app
+
+    config = uvicorn.Config(
+        create_app(loaded, **options),
+        log_level="info",
+        timeout_graceful_shutdown=_graceful_seconds(options),
+    )
+    config.load()
+    config.get_loop_factory()  # imports the event loop's module here, once
+    return config
+
+
+def _log_listening(listener: socket.socket) -> None:
+    """uvicorn's line, which it prints only for a socket it opened itself."""
+    import logging
+
+    host, port = listener.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, port
+    )
+
+
+def _serve_forked(config: uvicorn.Config, listener: socket.socket) -> int:
+    """One worker, in its forked process: the exit code (3 when it could not start)."""
+    import uvicorn
+
+    from tabship.cli._workers import STARTUP_FAILURE
+
+    server = uvicorn.Server(config)
+    server.run(sockets=[listener])
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def _graceful_seconds(options: AppOptions) -> int | None:
