@@ -153,7 +153,9 @@ class Lookup:
         if pandas is not None and n >= _VECTOR_ROWS:
             if self._keys is None:
                 self._keys = pandas.Index(list(self.index), dtype=object)
-            found = self._keys.get_indexer(np.asarray(values, dtype=object))
+            # An object Index: from a bare array pandas 3 would infer its str dtype and
+            # copy every value into Arrow first (ten times the lookup, measured).
+            found = self._keys.get_indexer(pandas.Index(values, dtype=object))
             return np.asarray(found, np.intp)
         get = self.index.get
         return np.fromiter((get(v, -1) for v in values), dtype=np.intp, count=n)
