@@ -20,7 +20,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from tabship.data import json_safe
 from tabship.errors import ValidationError, error_item
 from tabship.serve._auth import require_api_key
 from tabship.serve._body import (
@@ -30,7 +29,7 @@ from tabship.serve._body import (
     relocate,
     too_many_records,
 )
-from tabship.serve._errors import JSONAnswer, ProblemError, reject
+from tabship.serve._errors import ProblemError, ScoredAnswer, reject
 from tabship.serve._monitoring import log_scored, new_ids
 from tabship.serve._openapi import ErrorBody
 from tabship.serve._text import attachment, lone_surrogates, scored_name
@@ -175,7 +174,7 @@ async def _score(
     for key in ("warnings", "errors"):
         if body.get(key):
             body[key] = relocate(body[key], form)
-    return JSONAnswer(json_safe(body, nonfinite="null"))
+    return ScoredAnswer(body)
 
 
 def _one_file(files: list[tuple[str, UploadFile]]) -> UploadFile:
