@@ -15,16 +15,14 @@ from tabship._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from tabship.serve._app import create_app
-    from tabship.serve._env import ENV_PREFIX
     from tabship.serve._monitoring import LogOptions
 
-__all__ = ["ENV_PREFIX", "LogOptions", "create_app"]
+__all__ = ["LogOptions", "create_app"]
 
 __getattr__ = lazy_attributes(
     __name__,
     {
         "create_app": "tabship.serve._app",
-        "ENV_PREFIX": "tabship.serve._env",
         "LogOptions": "tabship.serve._monitoring",
     },
 )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,6 @@ from fastapi_offline import FastAPIOffline
 import tabship
 from tabship.serve._auth import require_api_key
 from tabship.serve._direct import DirectPredict, find_route
-from tabship.serve._env import ENV_PREFIX
 from tabship.serve._errors import JSONAnswer, install_error_handlers
 from tabship.serve._limits import BodySizeLimit
 from tabship.serve._methods import HttpMethods
@@ -32,7 +30,7 @@ from tabship.serve.routes import api, health, monitor
 if TYPE_CHECKING:
     from tabship.runtime import Model
 
-__all__ = ["ENV_PREFIX", "app_from_env", "create_app"]
+__all__ = ["create_app"]
 
 MiB = 1024 * 1024
 STATIC = Path(__file__).resolve().parent / "static"
@@ -213,38 +211,3 @@ def _include_pages(app: FastAPI) -> None:
     app.include_router(router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-
-def app_from_env() -> FastAPI:
-    """``create_app`` configured from environment variables, for uvicorn's ``--factory``.
-
-    With several workers uvicorn starts each one by importing an app, so the options of
-    ``tabship serve`` travel as ``TABSHIP_SERVE_MODEL``, ``TABSHIP_SERVE_CORS`` (JSON
-    list), ``TABSHIP_SERVE_MAX_BODY_BYTES``, ``TABSHIP_SERVE_MAX_RECORDS`` and the
-    user-facing ``TABSHIP_API_KEY`` and ``TABSHIP_LOG_URL`` (with
-    ``TABSHIP_SERVE_LOG_RETENTION`` in seconds, ``TABSHIP_SERVE_LOG_EXCLUDE`` a JSON
-    list and ``TABSHIP_SERVE_LOG_OPTIONAL``).
-    """
-    env = os.environ
-    return create_app(
-        env[f"{ENV_PREFIX}MODEL"],
-        api_key=env.get("TABSHIP_API_KEY") or None,
-        cors_origins=json.loads(env.get(f"{ENV_PREFIX}CORS", "[]")),
-        max_body_bytes=int(env.get(f"{ENV_PREFIX}MAX_BODY_BYTES", 10 * MiB)),
-        max_records=int(env.get(f"{ENV_PREFIX}MAX_RECORDS", 10_000)),
-        strict_categories=env.get(f"{ENV_PREFIX}STRICT_CATEGORIES") == "1",
-        log=_log_from_env(env),
-    )
-
-
-def _log_from_env(env: Mapping[str, str]) -> LogOptions | None:
-    url = env.get("TABSHIP_LOG_URL")
-    if not url:
-        return None
-    retention = env.get(f"{ENV_PREFIX}LOG_RETENTION")
-    return {
-        "url": url,
-        "retention_seconds": float(retention) if retention else None,
-        "exclude": json.loads(env.get(f"{ENV_PREFIX}LOG_EXCLUDE", "[]")),
-        "optional": env.get(f"{ENV_PREFIX}LOG_OPTIONAL") == "1",
-    }
