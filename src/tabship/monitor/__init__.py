@@ -1,8 +1,9 @@
 """Monitoring: every prediction logged to a database, drift and live accuracy read back.
 
 The prediction log (``open_log(url) -> PredictionLog``) is a SQLite file or a PostgreSQL
-database. A server hands its records to a :class:`LogWriter`, which writes them in the
-background, never on the request path; :meth:`PredictionLog.add_feedback` stores true
+database. A script hands its records to a :class:`LogWriter`, which writes them in the
+background, never on the request path (a serving worker to a :class:`WriterProcess`, the
+same writer in a forked process); :meth:`PredictionLog.add_feedback` stores true
 outcomes. Nothing here imports scikit-learn, pandas or a web framework; SQLAlchemy is
 loaded with this package, so a server without ``--log`` does not import it.
 """
@@ -21,6 +22,7 @@ from tabship.monitor._drift import (
 from tabship.monitor._feedback import FeedbackResult
 from tabship.monitor._log import PredictionLog, open_log
 from tabship.monitor._metrics import DailyMetrics, live_metrics
+from tabship.monitor._process import WriterProcess
 from tabship.monitor._queries import FeedbackPairs, HourRow, LoggedRow, Since
 from tabship.monitor._record import LogRecord, model_hash, new_record_id
 from tabship.monitor._reference import MonitoredModel
@@ -61,6 +63,7 @@ __all__ = [
     "Status",
     "ThresholdSection",
     "Thresholds",
+    "WriterProcess",
     "WriterStats",
     "build_report",
     "live_metrics",

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple, Protocol
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -39,7 +39,7 @@ from tabship.monitor._record import LogRecord, prepare_batch
 if TYPE_CHECKING:
     from tabship.data import DriftReferences
 
-__all__ = ["LogWriter", "WriterStats"]
+__all__ = ["LogWriter", "WriterStats", "closer_at_exit"]
 
 RETRY_FIRST_S: Final = 0.2
 RETRY_MAX_S: Final = 1.0  # a database back from an outage is written to within a second
@@ -123,7 +123,7 @@ class LogWriter:
         self._degraded = False
         self._thread = threading.Thread(target=self._run, name="tabship-log-writer", daemon=True)
         self._thread.start()
-        self._at_exit = _closer(self)
+        self._at_exit = closer_at_exit(self)
         atexit.register(self._at_exit)  # a script that forgets close() loses nothing either
 
     # -- the request side -------------------------------------------------------------------
@@ -365,7 +365,11 @@ class LogWriter:
             _log.warning("Cannot purge old rows of the prediction log: %s", err)
 
 
-def _closer(writer: LogWriter) -> Callable[[], None]:
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def closer_at_exit(writer: _Closable) -> Callable[[], None]:
     """``writer.close`` for atexit, holding the writer weakly."""
     ref = weakref.ref(writer)
 

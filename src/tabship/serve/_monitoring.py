@@ -2,11 +2,11 @@
 
 Every scored record gets an id (32 hex digits) whether or not a log is configured, so an
 answer has the same shape either way. With ``--log URL`` each worker opens the log in
-its lifespan and hands every answer to a ``tabship.monitor.LogWriter``, which queues
-it and writes in the background: the request path appends one queue entry per answer
-(the records are made on the writer's thread) and never waits on the database. The
-lifespan's shutdown (SIGTERM) closes the writer, which writes everything queued before
-the worker exits.
+its lifespan and hands every answer to a ``tabship.monitor.WriterProcess``, a writer in a
+process the worker forks: the request path appends one entry per answer (the answer's
+own values; the records are made in the writer's process) and never waits on the
+database, nor shares the interpreter's lock with the writing. The lifespan's shutdown
+(SIGTERM) closes the writer, which writes everything queued before the worker exits.
 
 ``tabship.monitor`` (and SQLAlchemy with it) is imported only when a log is configured:
 a server without ``--log`` stays as lean as before.
@@ -15,6 +15,7 @@ a server without ``--log`` stays as lean as before.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,9 +27,9 @@ from tabship.errors import ErrorItem
 if TYPE_CHECKING:
     from tabship.monitor import (
         LogRecord,
-        LogWriter,
         MonitoredModel,
         PredictionLog,
+        WriterProcess,
         WriterStats,
     )
     from tabship.runtime import Model, Scored
@@ -37,6 +38,7 @@ __all__ = [
     "LogOptions",
     "LogState",
     "ServedLog",
+    "answer_records",
     "log_scored",
     "new_ids",
     "per_record_warnings",
@@ -99,7 +101,7 @@ class ServedLog:
     monitoring facts (hash, drift references, holdout metrics)."""
 
     log: PredictionLog
-    writer: LogWriter
+    writer: WriterProcess
     watched: MonitoredModel
     new_id: Callable[[], str]  # tabship.monitor.new_record_id
     start_error: str | None = None  # --log-optional and the database was not there
@@ -108,7 +110,13 @@ class ServedLog:
     def open(cls, options: LogOptions, model: Model) -> ServedLog:
         """Open the log and start the writer; LogError when the log cannot be used
         (with ``optional``: only for a URL that can never work)."""
-        from tabship.monitor import LogError, LogWriter, MonitoredModel, new_record_id, open_log
+        from tabship.monitor import (
+            LogError,
+            MonitoredModel,
+            WriterProcess,
+            new_record_id,
+            open_log,
+        )
 
         watched = MonitoredModel.from_model(model)
         start_error = None
@@ -121,8 +129,9 @@ class ServedLog:
             start_error = err.problem
             _log.warning("%s Serving with the prediction log degraded (--log-optional).", err)
         retention = options["retention_seconds"]
-        writer = LogWriter(
-            log,
+        writer = WriterProcess(
+            options["url"],
+            answer_records,
             model=watched.sha,
             reference=watched.references,
             exclude=frozenset(options["exclude"]),
@@ -143,32 +152,13 @@ class ServedLog:
         """Hand one answer's records to the writer (never blocks; a full queue drops
         and counts). ``columns`` are the validated values per field, row k = record k.
 
-        Only the time is taken here: the records are made on the writer's thread from
-        the answer's own lists (which nothing changes once answered), so the request
-        pays for one queue entry, not for a record per prediction.
+        The request pays for one list entry holding the answer's own values (nothing
+        changes them once answered): the records are made in the writer's process by
+        :func:`answer_records`.
         """
-        now = datetime.now(UTC)
-
-        def records() -> list[LogRecord]:
-            from tabship.monitor import LogRecord
-
-            names = list(columns)
-            values = [columns[name] for name in names]
-            return [
-                LogRecord(
-                    id=record_id,
-                    ts=now,
-                    route=route,
-                    inputs={name: _plain(col[i]) for name, col in zip(names, values, strict=True)},
-                    prediction=_plain(predictions[i]),
-                    probabilities=None if probabilities is None else probabilities[i],
-                    warnings=warnings[i] if i < len(warnings) else (),
-                    latency_ms=latency_ms,
-                )
-                for i, record_id in enumerate(ids)
-            ]
-
-        self.writer.submit_later(len(ids), records)
+        now = time.time()
+        payload = (route, ids, columns, predictions, probabilities, warnings, latency_ms, now)
+        self.writer.submit(len(ids), payload)
 
     def stats(self) -> WriterStats:
         return self.writer.snapshot()
@@ -179,7 +169,7 @@ class ServedLog:
         stats = self.writer.snapshot()
         if stats.degraded:
             return "degraded", stats.last_error
-        if self.start_error is not None and not self.log.schema_ready:
+        if self.start_error is not None and not (self.log.schema_ready or self.writer.schema_ready):
             return "degraded", self.start_error
         return "ok", None
 
@@ -196,6 +186,30 @@ class ServedLog:
                 _log.warning("The prediction log dropped %d rows in all.", stats.dropped)
         finally:
             self.log.close()
+
+
+def answer_records(payload: tuple[Any, ...]) -> list[LogRecord]:
+    """The records of one answer :meth:`ServedLog.submit` handed over (called in the
+    writer's process): one per id, the inputs as plain values by field."""
+    from tabship.monitor import LogRecord
+
+    route, ids, columns, predictions, probabilities, warnings, latency_ms, epoch = payload
+    now = datetime.fromtimestamp(epoch, UTC)
+    names = list(columns)
+    values = [columns[name] for name in names]
+    return [
+        LogRecord(
+            id=record_id,
+            ts=now,
+            route=route,
+            inputs={name: _plain(col[i]) for name, col in zip(names, values, strict=True)},
+            prediction=_plain(predictions[i]),
+            probabilities=None if probabilities is None else probabilities[i],
+            warnings=warnings[i] if i < len(warnings) else (),
+            latency_ms=latency_ms,
+        )
+        for i, record_id in enumerate(ids)
+    ]
 
 
 def _plain(value: Any) -> Any:
