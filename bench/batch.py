@@ -1,13 +1,19 @@
-"""Batch-scoring benchmark: rows per second and peak memory, 100k rows against 1M rows.
+"""Batch-scoring benchmark: the whole ``tabship predict`` command, CSV in and CSV out.
 
-Generates CSV files by resampling adult.csv (with replacement, fixed seed), trains a
-model on adult.csv once (kept under bench/.models), then scores each file in a fresh
-process with ``tabship predict`` semantics (``tabship.batch.score_file``) and reports
-rows/s and the peak RSS of that process. Memory must stay flat: it is bounded by the chunk
-size, not by the file size.
+Generates CSV files by resampling adult.csv (with replacement, fixed seed) and times
+``tabship predict MODEL FILE -o scored.csv`` as a fresh process per file: rows/s of the
+whole command (start, model load, read, validate, score, write), its peak RSS, and the
+wall time of a one-row file (how soon a first row is scored). Two adult models (kept
+under bench/.models): the ensemble a 60 s ``tabship train`` chooses, and a single
+LightGBM, its "LightGBM (tuned)" member saved alone. Memory must stay flat: it is
+bounded by the chunk size, not by the file size. The machine's load (``uptime``) is
+noted before and after: this machine is shared, so compare ratios within one run.
 
-    python bench/batch.py                       # 100k and 1M rows, chunks of 50k
-    python bench/batch.py --rows 100000 1000000 --chunk-size 50000
+    python bench/batch.py                               # 300k and 1M rows
+    python bench/batch.py --baseline /tmp/wt-batch      # also an older checkout, same run
+
+``--baseline`` times a checkout of an older commit (``git worktree add /tmp/wt-batch
+SHA``) on the same files and models, in the same run, each file alternately.
 
 Writes bench/results/batch.md and batch.json.
 """
@@ -16,29 +22,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+MODELS = HERE / ".models"
 
+# Runs the command in this process's place and reports its wall time and peak RSS.
 WORKER = r"""
-import json, resource, sys, time, warnings
-warnings.simplefilter("ignore")
-import tabship.runtime
-from tabship.batch import score_file
-model_dir, source, output, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-model = tabship.runtime.load(model_dir, native_lightgbm=True)  # as tabship predict
+import json, os, resource, sys, time
 started = time.perf_counter()
-report = score_file(model, source, output, chunk_size=chunk, force=True)
-seconds = time.perf_counter() - started
-print(json.dumps({"rows": report.rows, "failed": report.failed, "seconds": seconds,
-                  "rows_per_s": report.rows / seconds,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps({"seconds": time.perf_counter() - started, "status": status,
+                  "peak_rss_mb": usage.ru_maxrss / 1024}))
 """
 
 
@@ -47,8 +54,8 @@ def adult_path() -> Path:
     return shared if shared.exists() else ROOT / "tests" / "datasets" / "adult.csv.gz"
 
 
-def model_dir(budget: float) -> Path:
-    path = HERE / ".models" / "adult"
+def ensemble_model(budget: float) -> Path:
+    path = MODELS / f"adult-ensemble-{budget:g}s"
     if not (path / "manifest.json").exists():
         subprocess.run(
             [sys.executable, "-m", "tabship", "train", str(adult_path()), "-t", "income",
@@ -58,10 +65,35 @@ def model_dir(budget: float) -> Path:
     return path
 
 
+def single_lightgbm_model(ensemble: Path) -> Path:
+    """The ensemble's first LightGBM member saved alone, with its own scoring plan."""
+    path = MODELS / "adult-lightgbm"
+    if (path / "manifest.json").exists():
+        return path
+    import tabship.artifact as artifact
+    from tabship.plan import plan_files
+    from tabship.runtime import pipeline_probe
+
+    loaded = artifact.load(ensemble)
+    weights = loaded.metrics["params"]["weights"]
+    members = dict(zip(weights, loaded.pipeline.estimators_, strict=True))
+    name = next(n for n in members if n.startswith("LightGBM"))
+    metrics = {**loaded.metrics, "best_model": f"{name} (the {ensemble.name} member)"}
+    pipeline = members[name]
+    artifact.save(
+        path, pipeline=pipeline, schema=loaded.schema, metrics=metrics,
+        summary=loaded.summary, report_html=loaded.report_html, force=True,
+        extra_files=plan_files(pipeline, loaded.schema, probe=pipeline_probe),
+    )  # fmt: skip
+    return path
+
+
 def resampled_csv(rows: int, out: Path) -> Path:
     """``rows`` rows drawn from adult.csv with replacement, written in slices."""
-    adult = pd.read_csv(adult_path())
     path = out / f"adult-{rows}.csv"
+    if path.exists():
+        return path
+    adult = pd.read_csv(adult_path())
     step = 200_000
     for i, start in enumerate(range(0, rows, step)):
         n = min(step, rows - start)
@@ -70,45 +102,111 @@ def resampled_csv(rows: int, out: Path) -> Path:
     return path
 
 
+def timed_predict(checkout: Path, model: Path, source: Path, out: Path) -> dict[str, float]:
+    """One ``tabship predict`` of ``source`` with the code of ``checkout``."""
+    python = ROOT / ".venv" / "bin" / "python"
+    command = [str(python), "-m", "tabship", "predict", str(model), str(source),
+               "-o", str(out), "--force", "-q"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(checkout / "src"), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER, *command],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    if measured["status"] != 0:
+        raise SystemExit(f"tabship predict failed ({checkout}): {done.stderr}")
+    return measured
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def measure(
+    checkouts: dict[str, Path], models: dict[str, Path], sizes: list[int], repeats: int, tmp: Path
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    one = tmp / "adult-1.csv"
+    pd.read_csv(adult_path(), nrows=1).to_csv(one, index=False)
+    for model_name, model in models.items():
+        for n in [1, *sizes]:
+            source = one if n == 1 else resampled_csv(n, tmp)
+            runs: dict[str, list[dict[str, float]]] = {label: [] for label in checkouts}
+            for _ in range(repeats if n == 1 else 1):
+                for label, checkout in checkouts.items():  # alternately: same load for each
+                    runs[label].append(timed_predict(checkout, model, source, tmp / "out.csv"))
+            for label, measured in runs.items():
+                seconds = statistics.median(m["seconds"] for m in measured)
+                row = {
+                    "model": model_name, "code": label, "file_rows": n,
+                    "seconds": seconds, "rows_per_s": n / seconds,
+                    "peak_rss_mb": max(m["peak_rss_mb"] for m in measured),
+                    "runs": len(measured), "load_average": load_average(),
+                }  # fmt: skip
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
+
+
+def table(rows: list[dict[str, object]], before: str, after: str) -> list[str]:
+    lines = [
+        "| model | code | file rows | seconds | rows/s | peak RSS MB | load average |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        rate = "-" if r["file_rows"] == 1 else f"{r['rows_per_s']:,.0f}"
+        lines.append(
+            f"| {r['model']} | {r['code']} | {r['file_rows']:,} | {r['seconds']:.2f} | {rate} | "
+            f"{r['peak_rss_mb']:.0f} | {r['load_average']} |"
+        )
+    if before in {str(r["code"]) for r in rows}:
+        lines += ["", f"Ratios ({after} / {before}, same run):", ""]
+        by = {(r["model"], r["code"], r["file_rows"]): r for r in rows}
+        for (model, code, n), r in by.items():
+            old = by.get((model, before, n))
+            if code == after and old:
+                what = "wall time" if n == 1 else "rows/s"
+                ratio = (
+                    float(old["seconds"]) / float(r["seconds"])  # type: ignore[arg-type]
+                )
+                rows_text = "1 row" if n == 1 else f"{n:,} rows"
+                lines.append(f"- {model}, {rows_text}: {what} {ratio:.2f}x better")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
-    parser.add_argument("--chunk-size", type=int, default=50_000)
-    parser.add_argument("--train-budget", type=float, default=30.0)
+    parser.add_argument("--rows", type=int, nargs="*", default=[300_000, 1_000_000])
+    parser.add_argument("--train-budget", type=float, default=60.0)
+    parser.add_argument("--repeats", type=int, default=5, help="runs of the one-row file")
+    parser.add_argument("--baseline", type=Path, help="a checkout of an older commit")
     parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--model", type=Path, help="score with this adult model instead")
     args = parser.parse_args()
-    model = args.model or model_dir(args.train_budget)
-    best = json.loads((model / "metrics.json").read_text()).get("best_model", "?")
-    rows = []
+    ensemble = ensemble_model(args.train_budget)
+    models = {"adult LightGBM": single_lightgbm_model(ensemble), "adult ensemble": ensemble}
+    checkouts = {"now": ROOT}
+    if args.baseline:
+        checkouts = {"before": args.baseline, "now": ROOT}
+    started_load, started = load_average(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.rows:
-            source = resampled_csv(n, Path(tmp))
-            done = subprocess.run(
-                [sys.executable, "-c", WORKER, str(model), str(source),
-                 str(Path(tmp) / "scored.csv"), str(args.chunk_size)],
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            row = {"file_rows": n, "chunk_size": args.chunk_size, **json.loads(done.stdout)}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    base = rows[0]["peak_rss_mb"]
+        rows = measure(checkouts, models, args.rows, args.repeats, Path(tmp))
+    members = {name: json.loads((m / "metrics.json").read_text())["best_model"]
+               for name, m in models.items()}  # fmt: skip
     lines = [
-        "# Batch scoring: adult.csv resampled, scored to CSV in chunks",
+        "# Batch scoring: `tabship predict` on adult.csv resampled, CSV in and CSV out",
         "",
-        f"Model: {model.name}, {best} (trained by tabship on adult.csv). One fresh process "
-        "per file. Reproduce: `python bench/batch.py`.",
+        f"Run {started} on {os.cpu_count()} cores; load average (1, 5, 15 min) "
+        f"{started_load} at the start, {load_average()} at the end (a shared machine: "
+        "compare the ratios measured in one run). Whole command timed in a fresh process "
+        "(start, load, read, validate, score, write); a file of 1 row is the time to a "
+        f"first scored row (median of {args.repeats}); peak RSS of the process. Models: "
+        + "; ".join(f"{name}: {best}" for name, best in members.items())
+        + ". Reproduce: `python bench/batch.py [--baseline CHECKOUT]`.",
         "",
-        "| file rows | chunk | rows/s | seconds | peak RSS MB | RSS vs first |",
-        "| --- | --- | --- | --- | --- | --- |",
+        *table(rows, "before", "now"),
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['file_rows']:,} | {r['chunk_size']:,} | {r['rows_per_s']:,.0f} | "
-            f"{r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | {r['peak_rss_mb'] / base - 1:+.0%} |"
-        )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "batch.json").write_text(json.dumps(rows, indent=2))
     (args.out / "batch.md").write_text("\n".join(lines) + "\n")

@@ -75,7 +75,7 @@ def score_files_on_dask(
     files = expand_sources(sources)
     output = Path(output)
     _check_output_folder(output, force=force)
-    local = load(model)
+    local = load(model, lean=True)  # for its schema: audited, the pipeline not built
     payload = _packed_bytes(Path(model))
     frame = _read_frame(files)
     check_columns(local.schema, frame.columns, files[0])

@@ -38,7 +38,8 @@ class ModelPlugin(WorkerPlugin):
         folder = Path(getattr(worker, "local_directory", None) or tempfile.gettempdir())
         path = folder / f"tabship-{self.key[:16]}.tabship"
         path.write_bytes(self.payload)
-        _MODELS[self.key] = load(path)
+        # Partitions are large: HistGradientBoosting's own predictor, when the plan has one.
+        _MODELS[self.key] = load(path, lean=True, native_lightgbm=True)
 
     def teardown(self, worker: Any) -> None:
         _MODELS.pop(self.key, None)

@@ -101,7 +101,7 @@ def predict_command(
     if url:
         from tabship.artifact import load as load_artifact
 
-        scorer.schema = load_artifact(model).schema
+        scorer.schema = load_artifact(model, build_pipeline=False).schema  # audited all the same
     batch_log = None
     if log:
         from tabship.batch import BatchLog  # the prediction log's database layer
