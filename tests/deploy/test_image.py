@@ -216,6 +216,17 @@ class Running:
             time.sleep(0.05)
         pytest.fail(f"no 200 from {url} after {limit}s:\n{self.output()}")
 
+    def says(self, line: str, limit: float = 90.0) -> bool:
+        """Whether the server prints ``line`` before it exits (within ``limit`` s)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if line in self.output():
+                return True
+            if self.process.poll() is not None:
+                return line in self.output()
+            time.sleep(0.05)
+        pytest.fail(f"neither {line!r} nor an exit after {limit}s:\n{self.output()}")
+
     def exec(self, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         """Another command in the same container, as its user (as HEALTHCHECK runs)."""
         command = [*BUILDAH, "run", "--isolation", "chroot", "--user", self.user]
@@ -384,18 +395,22 @@ def test_docker_image_is_small_serves_and_stops_cleanly(name, built, run, report
 @pytest.mark.parametrize("name", MODELS)
 def test_kubernetes_pod_settings_match_the_image(name, built, run, report):
     """The manifest's user, environment and probes, run on the image; the measured start
-    and memory fit the probes' delays and the memory request."""
+    and memory fit the probes' delays and the memory request.
+
+    The manifest's PORT is the containerPort, a port of the pod's own network namespace.
+    Here the container shares the host's network, so the same environment runs with a
+    free port in PORT instead: the pod's fixed 8000 met other servers on the machine
+    (two test runs at once reached this test together), and the default port has a test
+    of its own below."""
     item = built(name)
     deployment = yaml.safe_load((item.folders["kubernetes"] / "deployment.yaml").read_text())
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert str(pod["securityContext"]["runAsUser"]) == item.config["User"]
     env = {e["name"]: e["value"] for e in container["env"]}
-    port = int(env["PORT"])
-    assert port == container["ports"][0]["containerPort"]
-    if not _port_free(port):
-        pytest.skip(f"port {port} is taken on this machine (the pod's fixed port)")
-    server = run(item, item.config["Cmd"], user=item.config["User"], env=env)
+    assert int(env["PORT"]) == container["ports"][0]["containerPort"]
+    port = free_port()
+    server = run(item, item.config["Cmd"], user=item.config["User"], env={**env, "PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
     first_200 = server.wait_for(url + container["readinessProbe"]["httpGet"]["path"])
     assert httpx.get(url + container["livenessProbe"]["httpGet"]["path"]).status_code == 200
@@ -445,10 +460,15 @@ def test_a_changed_model_file_stops_the_container_with_one_clear_line(built, run
 
 
 def test_without_port_the_server_listens_on_the_default_port(built, run):
+    """Port 8000 is the machine's: a server of another process that takes it between the
+    check and the bind skips the test, once this server has said so in one line."""
     item = built("insurance")
     if not _port_free(8000):
         pytest.skip("port 8000 is taken on this machine")
     server = run(item, item.config["Cmd"], user=item.config["User"], env={})
+    if not server.says("Uvicorn running on http://0.0.0.0:8000"):  # printed once bound
+        assert "already in use" in server.output().lower(), server.output()
+        pytest.skip("port 8000 was taken by another process while the server started")
     server.wait_for("http://127.0.0.1:8000/health")
     server.stop_cleanly()
 
