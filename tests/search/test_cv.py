@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -11,11 +12,11 @@ from tabship.search import Deadline
 from tabship.search._cv import CVData, cross_validate
 
 
-def small_cv(task: str = "multiclass") -> CVData:
+def small_cv(task: str = "multiclass", repeats: int = 1) -> CVData:
     rng = np.random.default_rng(1)
     X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
     y = np.array(["x", "y", "z"] * 20, dtype=object)
-    return CVData(X, y, task, lambda kind: StandardScaler(), folds=3, seed=0)
+    return CVData(X, y, task, lambda kind: StandardScaler(), folds=3, seed=0, repeats=repeats)
 
 
 def test_cv_prediction_aligns_probabilities_to_every_class():
@@ -48,3 +49,46 @@ def test_cross_validate_gives_up_when_a_fold_cannot_fit():
     assert (
         cross_validate(cv, "linear", LogisticRegression, Deadline(1), first_fold_estimate=5) is None
     )
+
+
+def test_repeated_folds_predict_every_row_once_per_repeat_with_other_shuffles():
+    once, thrice = small_cv(), small_cv(repeats=3)
+    assert thrice.n_folds == 3 and thrice.n_splits == 9
+    # the first repeat is the single split: one seed, the same folds with or without repeats
+    for (a, b), (c, d) in zip(once.splits, thrice.splits[:3], strict=True):
+        assert np.array_equal(a, c) and np.array_equal(b, d)
+    second = thrice.splits[3:6]
+    assert not all(np.array_equal(b, d) for (_, b), (_, d) in zip(once.splits, second, strict=True))
+    result = cross_validate(
+        thrice, "linear", LogisticRegression, Deadline(60), first_fold_estimate=0
+    )
+    assert result is not None
+    assert result.oof.shape == (3, 60, 3)
+    assert not np.isnan(result.oof).any()
+    scores = thrice.fold_scores("accuracy", result.oof)
+    assert len(scores) == 9
+    # the score is the mean of each repeat's own score, not the score of averaged predictions
+    per_repeat = [np.mean(scores[3 * r : 3 * r + 3]) for r in range(3)]
+    assert thrice.score("accuracy", result.oof) == pytest.approx(np.mean(per_repeat), abs=0.02)
+
+
+def test_a_partial_score_covers_the_splits_seen_in_the_current_repeat():
+    cv = small_cv(repeats=2)
+    oof = cv.empty_oof()
+    codes = np.searchsorted(cv.classes, cv.y)
+    for i in (3, 4):  # the first two splits of the second repeat, predicted perfectly
+        cv.put(oof, i, np.eye(3)[codes[cv.splits[i][1]]])
+    assert cv.seen_score("accuracy", oof, 4) == 1.0
+    assert np.isnan(oof[0]).all()  # the first repeat's slice is untouched
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "task", "budget", "expected"),
+    [(300, "multiclass", 60, 3), (1000, "binary", 45, 3), (1500, "multiclass", 60, 2),
+     (800, "multiclass", 30, 2), (1500, "binary", 30, 1), (5000, "multiclass", 60, 1),
+     (300, "regression", 60, 1), (300, "multiclass", 20, 1)],
+)  # fmt: skip
+def test_small_classification_tables_repeat_their_folds(n_rows, task, budget, expected):
+    from tabship.search._options import repeat_count
+
+    assert repeat_count(n_rows, task, budget) == expected

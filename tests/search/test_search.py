@@ -106,13 +106,15 @@ def test_search_best_is_an_unfitted_pipeline_that_fits(insurance, insurance_sear
 
 
 @pytest.mark.slow
-def test_search_multiclass_ranks_by_log_loss(drug200, drug_search):
+def test_search_multiclass_tunes_by_log_loss_and_chooses_by_accuracy(drug200, drug_search):
     X, y, _ = drug200
     result, elapsed, _ = drug_search
     assert_within_budget(elapsed, BUDGET)
     board = result.leaderboard
-    assert result.metric == "log_loss"
-    assert board["cv_log_loss_mean"].is_monotonic_increasing
+    assert result.metric == "log_loss" and result.chosen_by == "accuracy"
+    # chosen by accuracy, the log loss deciding between rows within its noise
+    # (half a standard error of accuracy on 160 rows is at most 0.02)
+    assert board["cv_accuracy_mean"].iloc[0] >= board["cv_accuracy_mean"].max() - 0.02
     assert "cv_accuracy_mean" in board.columns
     assert board["cv_accuracy_mean"].iloc[0] > 0.9
     fitted = clone(result.best).fit(X, y)

@@ -89,6 +89,8 @@ def test_train_multiclass_words_as_labels():
     assert run.schema.task == "multiclass"
     assert run.schema.target.classes == ["drugA", "drugB", "drugC", "drugX", "drugY"]
     assert run.metrics["holdout"]["accuracy"] >= 0.9
+    assert run.metrics["metric"] == "log_loss" and run.metrics["chosen_by"] == "accuracy"
+    assert run.metrics["cv_repeats"] == 1  # a 5 s budget keeps one split
     proba = run.model.predict_proba(pd.read_csv(dataset_path("drug200.csv")).head(3))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 

@@ -6,6 +6,13 @@ a trial costs a model fit, not a pipeline fit. Out-of-fold (OOF) predictions are
 for every candidate because the ensemble is chosen from them. Classification OOF
 predictions are probabilities with one column per class of the whole target, in sorted
 order, whatever classes a fold's model happened to see.
+
+On small tables the folds are repeated with other shuffles (``repeats``): one 5-fold
+split of 300 rows scores a candidate on 60-row folds whose luck can outweigh the
+difference between two models. The OOF array then holds one prediction per repeat,
+``(repeats, rows[, classes])``, and a score is the mean of the repeats' scores, each on
+that repeat's own predictions: averaging the predictions of the repeats first would score
+a bag of models the final refit is not, and flatter high-variance models.
 """
 
 from __future__ import annotations
@@ -54,9 +61,8 @@ class CVData:
         *,
         folds: int,
         seed: int,
+        repeats: int = 1,
     ) -> None:
-        from sklearn.model_selection import KFold, StratifiedKFold
-
         self.X = X
         self.y = y
         self.task = task
@@ -67,16 +73,16 @@ class CVData:
         self._codes = y if self.classes is None else np.searchsorted(self.classes, y)
         self._code_classes = None if self.classes is None else list(range(len(self.classes)))
         self._make_prep = make_prep
-        splitter = (
-            KFold(folds, shuffle=True, random_state=seed)
-            if task == "regression"
-            else StratifiedKFold(folds, shuffle=True, random_state=seed)
-        )
-        self.splits = list(splitter.split(X, y))
+        self.n_folds = folds
+        self.repeats = repeats
+        self.splits = [
+            split for r in range(repeats) for split in _splitter(task, folds, seed + r).split(X, y)
+        ]
         self._cache: dict[tuple[str, int], tuple[Any, Any, float, float]] = {}
 
     @property
-    def n_folds(self) -> int:
+    def n_splits(self) -> int:
+        """Fits per candidate: folds times repeats."""
         return len(self.splits)
 
     def fold(self, kind: Kind, i: int) -> tuple[Any, Any, float, float]:
@@ -97,9 +103,14 @@ class CVData:
         return (kind, i) in self._cache
 
     def empty_oof(self) -> np.ndarray:
+        """NaN predictions of shape ``(repeats, rows[, classes])``."""
         if self.classes is None:
-            return np.full(len(self.y), np.nan)
-        return np.full((len(self.y), len(self.classes)), np.nan)
+            return np.full((self.repeats, len(self.y)), np.nan)
+        return np.full((self.repeats, len(self.y), len(self.classes)), np.nan)
+
+    def put(self, oof: np.ndarray, i: int, prediction: np.ndarray) -> None:
+        """Store split ``i``'s prediction of its validation rows in its repeat's slice."""
+        oof[i // self.n_folds, self.splits[i][1]] = prediction
 
     def prediction(self, model: Any, X_val: Any) -> np.ndarray:
         """Predicted values, or probabilities aligned to the classes of the whole target."""
@@ -111,14 +122,35 @@ class CVData:
         aligned[:, columns] = proba
         return aligned
 
-    def score(self, metric: str, oof: np.ndarray, rows: np.ndarray | None = None) -> float:
-        """``metric`` of ``oof`` on ``rows`` (all rows by default)."""
-        if rows is None:
-            return metric_value(metric, self._codes, oof, classes=self._code_classes)
-        return metric_value(metric, self._codes[rows], oof[rows], classes=self._code_classes)
+    def score(self, metric: str, oof: np.ndarray) -> float:
+        """``metric`` of ``oof`` on all rows: the mean over the repeats."""
+        return float(np.mean([self._score(metric, part) for part in oof]))
+
+    def seen_score(self, metric: str, oof: np.ndarray, i: int) -> float:
+        """``metric`` on the rows of split ``i`` and the earlier splits of its repeat."""
+        first = i - i % self.n_folds
+        rows = np.concatenate([val for _, val in self.splits[first : i + 1]])
+        return self._score(metric, oof[i // self.n_folds], rows)
 
     def fold_scores(self, metric: str, oof: np.ndarray) -> list[float]:
-        return [self.score(metric, oof, val) for _, val in self.splits]
+        """One score per split, each on its repeat's predictions of its validation rows."""
+        return [
+            self._score(metric, oof[i // self.n_folds], val)
+            for i, (_, val) in enumerate(self.splits)
+        ]
+
+    def _score(self, metric: str, part: np.ndarray, rows: np.ndarray | None = None) -> float:
+        if rows is None:
+            return metric_value(metric, self._codes, part, classes=self._code_classes)
+        return metric_value(metric, self._codes[rows], part[rows], classes=self._code_classes)
+
+
+def _splitter(task: str, folds: int, seed: int) -> Any:
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if task == "regression":
+        return KFold(folds, shuffle=True, random_state=seed)
+    return StratifiedKFold(folds, shuffle=True, random_state=seed)
 
 
 def fit_quietly(model: Any, X: Any, y: Any, **fit_params: Any) -> Any:
@@ -148,7 +180,7 @@ def cross_validate(
     oof = cv.empty_oof()
     fit_total = predict_total = model_total = 0.0
     estimate = first_fold_estimate
-    for i, (train, val) in enumerate(cv.splits):
+    for i, (train, _val) in enumerate(cv.splits):
         if not (force or deadline.allows(estimate)):
             return None
         started = time.perf_counter()
@@ -156,7 +188,7 @@ def cross_validate(
         prep_started = time.perf_counter()
         model = fit_quietly(build(), Xt_train, cv.y[train])
         fitted = time.perf_counter()
-        oof[val] = cv.prediction(model, Xt_val)
+        cv.put(oof, i, cv.prediction(model, Xt_val))
         done = time.perf_counter()
         fit_total += prep_fit + (fitted - prep_started)
         predict_total += prep_val + (done - fitted)
@@ -165,7 +197,7 @@ def cross_validate(
     n = len(cv.y)
     return CVResult(
         oof=oof,
-        fit_seconds=fit_total / cv.n_folds,
-        predict_us_per_row=1e6 * predict_total / n,
-        model_seconds=model_total / cv.n_folds,
+        fit_seconds=fit_total / cv.n_splits,
+        predict_us_per_row=1e6 * predict_total / (n * cv.repeats),
+        model_seconds=model_total / cv.n_splits,
     )

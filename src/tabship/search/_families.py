@@ -24,7 +24,15 @@ from tabship.search._cv import CVData, fit_quietly
 if TYPE_CHECKING:
     from optuna.trial import Trial
 
-__all__ = ["Family", "FoldData", "FoldFit", "HistGradientBoostingFamily", "LightGBMFamily"]
+__all__ = [
+    "ExtraTreesFamily",
+    "Family",
+    "FoldData",
+    "FoldFit",
+    "HistGradientBoostingFamily",
+    "LightGBMFamily",
+    "RandomForestFamily",
+]
 
 _MAX_ROUNDS = 2000
 
@@ -77,6 +85,10 @@ class Family(ABC):
         """Fit one fold, stopping early on its validation rows, at the deadline or after
         ``fold_cap`` seconds."""
 
+    def final_rounds(self, rounds: list[int]) -> int:
+        """The refit's rounds from each fold's best: a little more, as it sees more rows."""
+        return max(10, int(np.mean(rounds) * 1.1) + 1)
+
     def _suggest_log_target(self, trial: Trial, params: dict[str, Any]) -> dict[str, Any]:
         """A skewed positive target also tries the model on log1p(y)."""
         if self.skewed:
@@ -121,11 +133,13 @@ class LightGBMFamily(Family):
         seed: int,
         n_jobs: int,
         lr_min: float = 0.01,
+        class_weights: bool = False,
     ) -> None:
         super().__init__(task, skewed=skewed, seed=seed)
         self.classes = classes
         self.n_jobs = n_jobs
         self.lr_min = lr_min
+        self.class_weights = class_weights and classes is not None
         self.max_leaves = int(np.clip(n_rows // 8, 8, 256))
         self.max_child = int(np.clip(n_rows // 20, 5, 100))
         self.starts = self._starts()
@@ -143,6 +157,8 @@ class LightGBMFamily(Family):
             "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 10.0, log=True),
             "cat_smooth": trial.suggest_float("cat_smooth", 1.0, 50.0, log=True),
         }
+        if self.class_weights:
+            params["class_weight"] = trial.suggest_categorical("class_weight", [None, "balanced"])
         return self._suggest_log_target(trial, params)
 
     def estimator(self, params: dict[str, Any], rounds: int) -> Any:
@@ -194,7 +210,9 @@ class LightGBMFamily(Family):
              10.0),
             (max(0.05, lr_min), 7, 5, 0.8, 0.8, 3.0, 1e-3, 5.0),
         ]  # fmt: skip
-        starts = [dict(zip(keys, v, strict=True)) for v in values]
+        starts: list[dict[str, Any]] = [dict(zip(keys, v, strict=True)) for v in values]
+        if self.class_weights:
+            starts = [{**s, "class_weight": None} for s in starts]
         if self.skewed:
             starts = [{**s, "log_target": flag} for s in starts for flag in (False, True)][:4]
         return starts
@@ -290,3 +308,72 @@ class HistGradientBoostingFamily(Family):
             else ensemble.HistGradientBoostingClassifier
         )
         return cls(random_state=self.seed, **p, **extra), use_log
+
+
+# --- Forests --------------------------------------------------------------------------
+
+
+class _ForestFamily(Family):
+    """A forest's space: features per split, leaf size, split criterion, class weights.
+
+    On small tables averaged deep trees often beat boosting (FLAML tunes both forests),
+    and their screening row runs scikit-learn's defaults only. A forest has no rounds
+    to stop early on: every trial fits ``n_trees`` trees, and so does the refit.
+    """
+
+    rounds_param = "n_estimators"
+    kind: ClassVar[Kind] = "tree"
+    estimator_name: ClassVar[str]
+
+    def __init__(self, task: str, n_rows: int, *, seed: int, n_jobs: int, n_trees: int) -> None:
+        super().__init__(task, skewed=False, seed=seed)
+        self.n_jobs = n_jobs
+        self.n_trees = n_trees
+        self.max_leaf = int(np.clip(n_rows // 50, 2, 20))
+        first: dict[str, Any] = {"max_features": 0.5, "min_samples_leaf": 1}
+        if task != "regression":
+            first |= {"criterion": "gini", "class_weight": None}
+        self.starts = [first]
+
+    def suggest(self, trial: Trial) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "max_features": trial.suggest_float("max_features", 0.1, 1.0),
+            "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, self.max_leaf, log=True),
+        }
+        if self.task != "regression":
+            params["criterion"] = trial.suggest_categorical("criterion", ["gini", "entropy"])
+            params["class_weight"] = trial.suggest_categorical(
+                "class_weight", [None, "balanced_subsample"]
+            )
+        return params
+
+    def estimator(self, params: dict[str, Any], rounds: int) -> Any:
+        from sklearn import ensemble
+
+        suffix = "Regressor" if self.task == "regression" else "Classifier"
+        cls = getattr(ensemble, self.estimator_name + suffix)
+        return cls(n_estimators=rounds, n_jobs=self.n_jobs, random_state=self.seed, **params)
+
+    def fit_predict(
+        self, params: dict[str, Any], fold: FoldData, deadline: Deadline, fold_cap: float
+    ) -> FoldFit:
+        # A forest's fit cannot be cut short: ``fold_cap`` is not enforced.
+        model = fit_quietly(self.estimator(params, self.n_trees), fold.X_train, fold.y_train)
+        return FoldFit(
+            lambda cv, X: cv.prediction(model, X), self.n_trees, deadline.remaining() <= 0
+        )
+
+    def final_rounds(self, rounds: list[int]) -> int:
+        return self.n_trees
+
+
+class ExtraTreesFamily(_ForestFamily):
+    name = "ExtraTrees"
+    family = "extra_trees"
+    estimator_name = "ExtraTrees"
+
+
+class RandomForestFamily(_ForestFamily):
+    name = "RandomForest"
+    family = "random_forest"
+    estimator_name = "RandomForest"

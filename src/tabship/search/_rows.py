@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabship.evaluate import greater_is_better
+from tabship.evaluate import PRIMARY_METRIC, greater_is_better
 from tabship.features import Kind
 from tabship.search._cv import CVData, CVResult, secondary_metric
 
-__all__ = ["Row", "describe", "leaderboard", "rank"]
+__all__ = ["Row", "choice_metric", "describe", "leaderboard", "rank", "rank_for_choice"]
 
 
 @dataclass
@@ -41,6 +41,38 @@ def rank(cv: CVData, rows: list[Row]) -> list[Row]:
     """Best first by the primary metric's mean over the folds."""
     sign = -1.0 if greater_is_better(cv.metric) else 1.0
     return sorted(rows, key=lambda r: sign * r.mean())
+
+
+def choice_metric(task: str) -> str:
+    """The metric the winner is chosen by: accuracy for multiclass, else the primary.
+
+    A multiclass model is judged by its accuracy (the share of rows it labels right);
+    the log loss ranks the rows while tuning because it moves smoothly with every
+    probability, and it still decides between rows whose accuracies differ by less
+    than their noise (``rank_for_choice``).
+    """
+    return "accuracy" if task == "multiclass" else PRIMARY_METRIC[task]
+
+
+def rank_for_choice(cv: CVData, rows: list[Row]) -> list[Row]:
+    """Best first by ``choice_metric``, a difference within its noise counting for none.
+
+    Rows whose cross-validated accuracy is within half a standard error of the best
+    (``0.5 * sqrt(a * (1 - a) / n)``, 1.7 points on 171 rows at 0.7) come first, ranked
+    by the primary metric; then the rest, by accuracy. On 171 rows a default LightGBM
+    was 0.0003 ahead of the ensemble on accuracy and 0.37 behind on log loss: the hair
+    is noise, the log loss says which model is surer of its labels.
+    """
+    chosen_by = choice_metric(cv.task)
+    ranked = rank(cv, rows)
+    if chosen_by == cv.metric:
+        return ranked
+    accuracy = {id(r): float(np.mean(cv.fold_scores(chosen_by, r.cv.oof))) for r in ranked}
+    best = max(accuracy.values())
+    floor = best - 0.5 * float(np.sqrt(best * (1.0 - best) / len(cv.y)))
+    near = [r for r in ranked if accuracy[id(r)] >= floor]
+    rest = [r for r in ranked if accuracy[id(r)] < floor]
+    return near + sorted(rest, key=lambda r: -accuracy[id(r)])
 
 
 def leaderboard(cv: CVData, rows: list[Row]) -> pd.DataFrame:

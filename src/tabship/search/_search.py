@@ -31,14 +31,29 @@ from tabship.search._candidates import (
     Candidate,
     baseline_candidates,
     is_skewed_positive,
+    lightgbm_threads,
     make_pipeline,
 )
 from tabship.search._cv import CVData, CVResult, cross_validate
 from tabship.search._ensemble import greedy_weights
 from tabship.search._failures import FamilyFailures
-from tabship.search._families import Family, HistGradientBoostingFamily, LightGBMFamily
-from tabship.search._options import check_folds, check_time_budget, fold_count
-from tabship.search._rows import Row, describe, leaderboard, rank
+from tabship.search._families import (
+    ExtraTreesFamily,
+    Family,
+    HistGradientBoostingFamily,
+    LightGBMFamily,
+    RandomForestFamily,
+)
+from tabship.search._options import check_folds, check_time_budget, fold_count, repeat_count
+from tabship.search._rows import (
+    Row,
+    choice_metric,
+    describe,
+    leaderboard,
+    rank,
+    rank_for_choice,
+)
+from tabship.search._seeds import seed_bag
 from tabship.search._tuning import tune
 
 __all__ = ["SearchResult", "search"]
@@ -47,6 +62,8 @@ Progress = Callable[[str], None]
 
 _SCREENING_SHARE = 0.45
 _LIGHTGBM_TUNING_SHARE = 0.7
+_SMALL_LIGHTGBM_TUNING_SHARE = 0.5
+_TUNING_SHARE_BEFORE_SEEDS = 0.85
 _ENSEMBLE_SIZE = 5
 _ENSEMBLE_MIN_GAIN = 1e-4
 _LEARNING_RATE_FLOORS = (0.01, 0.02, 0.03, 0.05, 0.1)
@@ -59,7 +76,8 @@ class SearchResult:
     Attributes
     ----------
     leaderboard : DataFrame
-        One row per candidate that finished, best first: ``model``, ``family``,
+        One row per candidate that finished, best first (by ``chosen_by``, then by
+        ``metric``): ``model``, ``family``,
         ``cv_<metric>_mean``, ``cv_<metric>_std``, ``cv_<secondary>_mean``,
         ``fit_seconds`` (per fold, preprocessing included), ``predict_us_per_row``,
         ``params``.
@@ -67,7 +85,11 @@ class SearchResult:
         The chosen pipeline (or soft-voting ensemble of pipelines), *unfitted*; it takes
         the raw frame.
     best_name, metric : str
-        The chosen row's name and the primary metric ranking the rows.
+        The chosen row's name and the primary metric ranking the rows while tuning.
+    chosen_by : str
+        The metric the winner is chosen by (accuracy for multiclass, else ``metric``).
+    repeats : int
+        How many times the folds were repeated with other shuffles.
     oof_score : float
         The chosen row's primary metric on all out-of-fold predictions.
     """
@@ -79,6 +101,8 @@ class SearchResult:
     oof_score: float
     folds: int = 5
     trials: dict[str, int] = field(default_factory=dict)
+    chosen_by: str = ""
+    repeats: int = 1
 
 
 def search(
@@ -173,25 +197,33 @@ def _search(
     y_arr = _target_array(y, task)
     threads = _threads(n_jobs)
     n_folds = fold_count(y_arr, task, folds, time_budget)
-    cv = CVData(
-        X.reset_index(drop=True), y_arr, task, _prep_factory(schema), folds=n_folds, seed=seed
-    )
-    say(f"searching {len(y_arr)} rows with {n_folds}-fold CV, ranking by {cv.metric}")
+    repeats = repeat_count(len(y_arr), task, time_budget)
+    cv = CVData(X.reset_index(drop=True), y_arr, task, _prep_factory(schema), folds=n_folds,
+                seed=seed, repeats=repeats)  # fmt: skip
+    times = f" x {repeats} repeats" if repeats > 1 else ""
+    say(f"searching {len(y_arr)} rows with {n_folds}-fold CV{times}, ranking by {cv.metric}")
     candidates = baseline_candidates(task, y_arr, seed=seed, n_jobs=threads, n_rows=len(y_arr))
     failures = FamilyFailures()
     after = AfterSearch(cv, X.shape[1], importance_seconds, deadline if keep_for_refits else None)
     screening = deadline.sub(_SCREENING_SHARE * time_budget)
     rows = _screen(cv, candidates, screening, say, failures=failures, after=after)
     failures.raise_if_none_left(len(rows))
-    tuned, trials = _tune(cv, rows, deadline, seed=seed, threads=threads, say=say,
+    # A small table keeps a share for averaging seeds of the tuned LightGBM.
+    tuning = (
+        deadline.sub(_TUNING_SHARE_BEFORE_SEEDS * deadline.remaining()) if repeats > 1 else deadline
+    )
+    tuned, trials = _tune(cv, rows, tuning, seed=seed, threads=threads, say=say,
                           failures=failures, after=after)  # fmt: skip
     rows += tuned
+    bag = _seed_bag(cv, tuned, deadline, seed=seed, say=say) if repeats > 1 else None
+    rows += [bag] if bag is not None else []
     ensemble = _ensemble_row(cv, rows, say)
     if ensemble is not None:
         rows.append(ensemble)
-    ranked = rank(cv, rows)
+    ranked = rank_for_choice(cv, rows)
     best = affordable(ranked, after, time_budget)
-    say(f"chose {best.name} after {deadline.elapsed:.1f} s")
+    by = choice_metric(task)
+    say(f"chose {best.name} (by cv {by}) after {deadline.elapsed:.1f} s")
     return SearchResult(
         leaderboard=leaderboard(cv, ranked),
         best=_estimator(best, schema),
@@ -200,6 +232,8 @@ def _search(
         oof_score=cv.score(cv.metric, best.cv.oof),
         folds=n_folds,
         trials=trials,
+        chosen_by=by,
+        repeats=repeats,
     )
 
 
@@ -260,7 +294,7 @@ def _screen(
             say(f"skipped {candidate.name}: not enough time left")
             continue
         if reference is None:
-            reference = (time.perf_counter() - started) / cv.n_folds
+            reference = (time.perf_counter() - started) / cv.n_splits
         row = Row(
             candidate.name, candidate.family, candidate.kind, candidate.build,
             dict(candidate.params), result, scores=scores,
@@ -282,15 +316,17 @@ def _tune(
     failures: FamilyFailures,
     after: AfterSearch,
 ) -> tuple[list[Row], dict[str, int]]:
-    """Tune LightGBM with most of the time left, then HistGradientBoosting with the rest.
+    """Tune LightGBM with most of the time left, then a second family with the rest.
 
-    A family whose tuning fails loses its tuned row (its screened row stays).
+    The second is HistGradientBoosting, or on a small classification table (repeated
+    folds) the forest that screened better, with half the time. A family whose tuning
+    fails loses its tuned row (its screened row stays).
     """
     n = len(cv.y)
     skewed = cv.task == "regression" and is_skewed_positive(cv.y)
     fold_seconds = {r.family: r.cv.model_seconds for r in rows}
     lr_min = _smallest_learning_rate(
-        deadline.remaining(), cv.n_folds * fold_seconds.get("lightgbm", 0)
+        deadline.remaining(), cv.n_splits * fold_seconds.get("lightgbm", 0)
     )
     families: list[Family] = [
         LightGBMFamily(
@@ -299,20 +335,24 @@ def _tune(
             classes=cv.classes,
             skewed=skewed,
             seed=seed,
-            n_jobs=threads,
+            n_jobs=lightgbm_threads(threads, n),
             lr_min=lr_min,
+            class_weights=cv.repeats > 1,
         ),  # fmt: skip
-        HistGradientBoostingFamily(cv.task, n, skewed=skewed, seed=seed),
+        _second_family(cv, rows, skewed=skewed, seed=seed, threads=threads),
     ]
+    first_share = _SMALL_LIGHTGBM_TUNING_SHARE if cv.repeats > 1 else _LIGHTGBM_TUNING_SHARE
     tuned: list[Row] = []
     trials: dict[str, int] = {}
     # A family that could not even be screened has no cost estimate and is not tuned.
     families = [fam for fam in families if fam.family in fold_seconds]
-    families = _affordable_families(families, fold_seconds, cv.n_folds, deadline.remaining())
+    families = _affordable_families(
+        families, fold_seconds, cv.n_splits, (1 - first_share) * deadline.remaining()
+    )
     for i, fam in enumerate(families):
-        share = _LIGHTGBM_TUNING_SHARE if i < len(families) - 1 else 1.0
+        share = first_share if i < len(families) - 1 else 1.0
         budget = deadline.sub(share * deadline.remaining())
-        first = cv.n_folds * fold_seconds[fam.family]
+        first = cv.n_splits * fold_seconds[fam.family]
         # A second family is only worth starting if a few of its trials can finish.
         if not budget.allows(first if i == 0 else 3 * first):
             say(f"no time left to tune {fam.name}")
@@ -339,8 +379,20 @@ def _tune(
     return tuned, trials
 
 
+def _second_family(cv: CVData, rows: list[Row], *, skewed: bool, seed: int, threads: int) -> Family:
+    """HistGradientBoosting, or the better screened forest on a small classification table."""
+    n = len(cv.y)
+    forests = [r for r in rank(cv, rows) if r.family in ("extra_trees", "random_forest")]
+    if cv.repeats == 1 or not forests:
+        return HistGradientBoostingFamily(cv.task, n, skewed=skewed, seed=seed)
+    cls = ExtraTreesFamily if forests[0].family == "extra_trees" else RandomForestFamily
+    return cls(
+        cv.task, n, seed=seed, n_jobs=threads, n_trees=int(forests[0].params["n_estimators"])
+    )
+
+
 def _affordable_families(
-    families: list[Family], fold_seconds: dict[str, float], n_folds: int, left: float
+    families: list[Family], fold_seconds: dict[str, float], n_splits: int, share: float
 ) -> list[Family]:
     """Drop the second family when a few of its trials would not fit in its share.
 
@@ -349,7 +401,7 @@ def _affordable_families(
     if len(families) < 2:
         return families
     second = families[1].family
-    if (1 - _LIGHTGBM_TUNING_SHARE) * left < 3 * n_folds * fold_seconds[second]:
+    if share < 3 * n_splits * fold_seconds[second]:
         return families[:1]
     return families
 
@@ -369,9 +421,20 @@ def _smallest_learning_rate(tuning_seconds: float, default_trial_seconds: float)
     return next(step for step in _LEARNING_RATE_FLOORS if step >= exact - 1e-12)
 
 
+def _seed_bag(
+    cv: CVData, tuned: list[Row], deadline: Deadline, *, seed: int, say: Progress
+) -> Row | None:
+    """The tuned LightGBM averaged over seeds, in the time tuning left (see ``_seeds``)."""
+    lightgbm = [r for r in tuned if r.family == "lightgbm"]
+    bag = seed_bag(cv, lightgbm[0], deadline, seed=seed) if lightgbm else None
+    if bag is not None:
+        say(describe(cv, bag))
+    return bag
+
+
 def _ensemble_row(cv: CVData, rows: list[Row], say: Progress) -> Row | None:
     """A weighted soft vote of the top rows, if it beats the best single row on OOF."""
-    ranked = rank(cv, rows)[:_ENSEMBLE_SIZE]
+    ranked = [r for r in rank(cv, rows) if not r.members][:_ENSEMBLE_SIZE]
     if len(ranked) < 2:
         return None
     oofs = [r.cv.oof for r in ranked]

@@ -101,7 +101,7 @@ def tune(
     if best is None:
         return None
     _, params, result = best
-    rounds = max(10, int(np.mean(result.extra["rounds"]) * 1.1) + 1)
+    rounds = fam.final_rounds(result.extra["rounds"])
     final_params = {**params, fam.rounds_param: rounds}
     return TunedResult(
         name=f"{fam.name} (tuned)",
@@ -147,11 +147,10 @@ def _run_trial(
     oof = cv.empty_oof()
     rounds: list[int] = []
     fit_total = predict_total = model_total = 0.0
-    fold_estimate = _trial_estimate(durations, first_trial_estimate) / cv.n_folds
+    fold_estimate = _trial_estimate(durations, first_trial_estimate) / cv.n_splits
     # A configuration that trains far longer than the typical one (a tiny learning rate
     # crawling towards a separable optimum) is cut and pruned: it would starve the rest.
     fold_cap = max(1.0, 4.0 * fold_estimate) if durations else float("inf")
-    seen: list[np.ndarray] = []
     for i, (train, val) in enumerate(cv.splits):
         if not deadline.allows(fold_estimate):
             return None
@@ -163,22 +162,21 @@ def _run_trial(
         )
         if timed_out:
             return None
-        oof[val] = pred
+        cv.put(oof, i, pred)
         rounds.append(n_rounds)
         fit_total += prep_fit + fit_seconds
         predict_total += prep_val + (time.perf_counter() - started - fit_seconds)
         model_total += time.perf_counter() - started
         fold_estimate = max(fold_estimate, time.perf_counter() - started)
-        seen.append(val)
-        trial.report(cv.score(cv.metric, oof, np.concatenate(seen)), i)
+        trial.report(cv.seen_score(cv.metric, oof, i), i)
         if trial.should_prune():
             return None
     value = float(np.mean(cv.fold_scores(cv.metric, oof)))
     result = CVResult(
         oof=oof,
-        fit_seconds=fit_total / cv.n_folds,
-        predict_us_per_row=1e6 * predict_total / len(cv.y),
-        model_seconds=model_total / cv.n_folds,
+        fit_seconds=fit_total / cv.n_splits,
+        predict_us_per_row=1e6 * predict_total / (len(cv.y) * cv.repeats),
+        model_seconds=model_total / cv.n_splits,
         extra={"rounds": rounds},
     )
     return value, result

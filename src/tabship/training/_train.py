@@ -322,6 +322,9 @@ def _metrics_record(
     chosen = _chosen_row(found)
     return {
         "metric": found.metric,
+        # multiclass: the winner is chosen by accuracy, the metric ranking it otherwise
+        "chosen_by": found.chosen_by or found.metric,
+        "cv_repeats": found.repeats,
         "best_model": found.best_name,
         "cv_score": float(chosen[f"cv_{found.metric}_mean"]),
         "holdout": holdout,
