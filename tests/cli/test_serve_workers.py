@@ -103,3 +103,59 @@ def test_ctrl_c_stops_every_worker(insurance, tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+# --- the supervisor alone, with workers that need no model ----------------------------------
+
+SUPERVISOR = """
+import atexit, os, signal, sys
+from pathlib import Path
+from tabship.cli._workers import run_workers
+
+out = Path(sys.argv[1])
+atexit.register(lambda: out.open("a").write("parent exit handler\\n"))
+
+def serve():
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # before it says it runs
+    atexit.register(lambda: out.open("a").write(f"worker exit handler {os.getpid()}\\n"))
+    out.open("a").write(f"worker {os.getpid()}\\n")
+    if sys.argv[2] == "fail":
+        return 3
+    signal.sigwait({signal.SIGTERM})  # as uvicorn does: a graceful stop, then return
+    return 0
+
+sys.exit(run_workers(2, serve))
+"""
+
+
+def run_supervisor(tmp_path: Path, mode: str) -> tuple[subprocess.Popen[str], Path]:
+    out = tmp_path / "events.txt"
+    out.touch()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR, str(out), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return process, out
+
+
+def test_the_parent_runs_its_exit_handlers_once_and_each_worker_only_its_own(tmp_path):
+    """The parent's handlers (which remove the metrics folder) never run in a worker."""
+    process, out = run_supervisor(tmp_path, "serve")
+    wait_for(lambda: out.read_text().count("worker ") == 2, "two workers")
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=DEADLINE_S)
+    assert process.returncode == 0, output
+    events = out.read_text().splitlines()
+    assert events.count("parent exit handler") == 1, events
+    assert len([e for e in events if e.startswith("worker exit handler")]) == 2, events
+
+
+def test_a_worker_that_cannot_start_stops_the_parent_with_its_code(tmp_path):
+    """Exit code 3 (uvicorn's startup failure): every new worker would fail the same way."""
+    process, out = run_supervisor(tmp_path, "fail")
+    output, _ = process.communicate(timeout=DEADLINE_S)
+    assert process.returncode == 3, output
+    assert "failed to start, stopping" in output, output
+    assert "Traceback" not in output, output
