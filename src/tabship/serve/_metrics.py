@@ -74,6 +74,21 @@ class Metrics:
         )
 
         self.log: LogMetrics | None = None
+        # Each label set's children, looked up once: ``labels()`` checks and locks on
+        # every call, a few µs a request. Label values are bounded (see the module doc),
+        # and so is this cache.
+        self._answered: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+        self._predicted: dict[tuple[str, str], Counter] = {}
+
+    def observe_request(self, method: str, route: str, status: str, seconds: float) -> None:
+        """Count one answered request and its duration."""
+        key = (method, route, status)
+        children = self._answered.get(key)
+        if children is None:
+            children = (self.requests.labels(*key), self.latency.labels(*key))
+            self._answered[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def watch_log(self, features: Collection[str]) -> LogMetrics:
         """Add the prediction log's metrics (a server with ``--log``); ``features`` are
@@ -86,13 +101,19 @@ class Metrics:
         if task == "regression":
             n = sum(1 for _ in predictions)
             if n:
-                self.predictions.labels(task, "").inc(n)
+                self._predictions(task, "").inc(n)
             return
         counts: dict[str, int] = {}
         for label in predictions:
             counts[str(label)] = counts.get(str(label), 0) + 1
         for label, n in counts.items():
-            self.predictions.labels(task, label).inc(n)
+            self._predictions(task, label).inc(n)
+
+    def _predictions(self, task: str, label: str) -> Counter:
+        child = self._predicted.get((task, label))
+        if child is None:
+            child = self._predicted[task, label] = self.predictions.labels(task, label)
+        return child
 
     def exposition(self) -> bytes:
         """The Prometheus text format, merged over workers in multiprocess mode."""
@@ -131,9 +152,12 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            labels = (method if method in KNOWN_METHODS else "other", template, str(status))
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.latency.labels(*labels).observe(time.perf_counter() - start)
+            self.metrics.observe_request(
+                method if method in KNOWN_METHODS else "other",
+                template,
+                str(status),
+                time.perf_counter() - start,
+            )
 
 
 class LogMetrics:
