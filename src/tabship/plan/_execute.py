@@ -320,7 +320,10 @@ def apply_link(raw: Floats, link: Link) -> Floats:
         return raw[:, 0] if raw.ndim == 2 and raw.shape[1] == 1 else raw
     if link == "sigmoid":
         p = 1.0 / (1.0 + np.exp(-raw.reshape(-1)))
-        return np.column_stack([1.0 - p, p])
+        both = np.empty((len(p), 2))  # column_stack's values, without its checks
+        both[:, 0] = 1.0 - p
+        both[:, 1] = p
+        return both
     shifted = raw - raw.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     probabilities: Floats = exp / exp.sum(axis=1, keepdims=True)
