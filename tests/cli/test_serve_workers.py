@@ -108,16 +108,26 @@ def test_ctrl_c_stops_every_worker(insurance, tmp_path):
 # --- the supervisor alone, with workers that need no model ----------------------------------
 
 SUPERVISOR = """
-import atexit, os, signal, sys
+import atexit, ctypes, os, signal, sys, time
 from pathlib import Path
 from tabship.cli._workers import run_workers
 
 out = Path(sys.argv[1])
 atexit.register(lambda: out.open("a").write("parent exit handler\\n"))
+if sys.argv[2] == "orphan":  # adopt orphans, as a container's process 1 does
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+def orphan(worker):
+    out.open("a").write(f"orphan {os.getpid()}\\n")
+    while os.getppid() == worker:  # until the worker is gone
+        time.sleep(0.05)
+    os._exit(0)
 
 def serve():
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # before it says it runs
     atexit.register(lambda: out.open("a").write(f"worker exit handler {os.getpid()}\\n"))
+    if sys.argv[2] == "orphan" and os.fork() == 0:
+        orphan(os.getppid())
     out.open("a").write(f"worker {os.getpid()}\\n")
     if sys.argv[2] == "fail":
         return 3
@@ -159,3 +169,25 @@ def test_a_worker_that_cannot_start_stops_the_parent_with_its_code(tmp_path):
     assert process.returncode == 3, output
     assert "failed to start, stopping" in output, output
     assert "Traceback" not in output, output
+
+
+def test_the_parent_reaps_the_orphans_of_a_killed_worker(tmp_path):
+    """As a container's process 1 the parent adopts what a killed worker leaves (its
+    prediction log's writer): reaped when it exits, not left a zombie."""
+    process, out = run_supervisor(tmp_path, "orphan")
+    try:
+        wait_for(lambda: out.read_text().count("orphan ") == 2, "two workers' children")
+        wait_for(lambda: out.read_text().count("worker ") == 2, "two workers")
+        events = out.read_text().split()
+        worker = int(events[events.index("worker") + 1])
+        orphan = next(
+            child.pid
+            for child in psutil.Process(worker).children()
+            if f"orphan {child.pid}" in out.read_text()
+        )
+        os.kill(worker, signal.SIGKILL)
+        wait_for(lambda: not psutil.pid_exists(orphan), "the orphan reaped", deadline=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=DEADLINE_S)
+    assert process.returncode == 0

@@ -124,11 +124,20 @@ class _Pool:
             self._reap()
 
     def _reap(self) -> list[tuple[int, int]]:
-        """The workers that have exited, with their exit codes (-N: killed by signal N)."""
+        """The workers that have exited, with their exit codes (-N: killed by signal N).
+
+        Every exited child is reaped, not only workers: as a container's process 1 the
+        parent inherits the orphans of a killed worker (its prediction log's writer),
+        which would otherwise stay zombies."""
         ended = []
-        for pid in sorted(self.pids):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:  # no child left
+                break
+            if pid == 0:
+                break
+            if pid in self.pids:
                 self.pids.discard(pid)
                 ended.append((pid, os.waitstatus_to_exitcode(status)))
         return ended
