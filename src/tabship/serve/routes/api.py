@@ -140,6 +140,8 @@ async def predict_csv(request: Request) -> StreamingResponse:
 
 def _explain(request: Request) -> bool:
     """``?explain=``: true or false; empty (``?explain``) is neither, and refused."""
+    if not request.scope.get("query_string"):  # no query: no parsing it (a few us)
+        return False
     value = request.query_params.get("explain")
     if value is not None and not value.strip():
         reject(
