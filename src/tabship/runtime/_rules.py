@@ -348,10 +348,15 @@ class TextRule(Rule):
         return text, None
 
 
+_NEVER_MISSING = frozenset({str, int, bool})  # exactly these types: never NA, NaT or NaN
+
+
 def is_missing(value: object, nan_is_missing: bool) -> bool:
     """Absent, null, pandas' NA or NaT, and NaN where NaN means missing (a DataFrame)."""
     if value is None or value is ABSENT:
         return True
+    if type(value) in _NEVER_MISSING:  # most cells: no pandas lookup, no NaN check
+        return False
     pandas = loaded_pandas()
     if pandas is not None and (value is pandas.NA or value is pandas.NaT):
         return True
