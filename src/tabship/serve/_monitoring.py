@@ -3,8 +3,8 @@
 Every scored record gets an id (32 hex digits) whether or not a log is configured, so an
 answer has the same shape either way. With ``--log URL`` each worker opens the log in
 its lifespan and hands every answer to a ``tabship.monitor.WriterProcess``, a writer in a
-process the worker forks: the request path appends one entry per answer (the answer's
-own values; the records are made in the writer's process) and never waits on the
+process the worker forks: the request path appends one entry per answer (its values,
+pickled; the records are made in the writer's process) and never waits on the
 database, nor shares the interpreter's lock with the writing. The lifespan's shutdown
 (SIGTERM) closes the writer, which writes everything queued before the worker exits.
 
@@ -152,9 +152,8 @@ class ServedLog:
         """Hand one answer's records to the writer (never blocks; a full queue drops
         and counts). ``columns`` are the validated values per field, row k = record k.
 
-        The request pays for one list entry holding the answer's own values (nothing
-        changes them once answered): the records are made in the writer's process by
-        :func:`answer_records`.
+        The request pays for one pickle of the answer's own values and a list entry:
+        the records are made in the writer's process by :func:`answer_records`.
         """
         now = time.time()
         payload = (route, ids, columns, predictions, probabilities, warnings, latency_ms, now)
@@ -195,24 +194,28 @@ def answer_records(payload: tuple[Any, ...]) -> list[LogRecord]:
 
     route, ids, columns, predictions, probabilities, warnings, latency_ms, epoch = payload
     now = datetime.fromtimestamp(epoch, UTC)
-    names = list(columns)
-    values = [columns[name] for name in names]
+    fields = list(columns.items())
     return [
         LogRecord(
-            id=record_id,
-            ts=now,
-            route=route,
-            inputs={name: _plain(col[i]) for name, col in zip(names, values, strict=True)},
-            prediction=_plain(predictions[i]),
-            probabilities=None if probabilities is None else probabilities[i],
-            warnings=warnings[i] if i < len(warnings) else (),
-            latency_ms=latency_ms,
+            record_id,
+            now,
+            route,
+            {name: _plain(column[i]) for name, column in fields},
+            _plain(predictions[i]),
+            None if probabilities is None else probabilities[i],
+            warnings[i] if i < len(warnings) else (),
+            latency_ms,
         )
         for i, record_id in enumerate(ids)
     ]
 
 
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """A numpy scalar as its Python value (a CSV's columns are numpy arrays)."""
+    if type(value) in _PLAIN:  # a JSON answer's values: nearly every call
+        return value
     item = getattr(value, "item", None)
     return item() if callable(item) and not isinstance(value, str | bytes) else value
