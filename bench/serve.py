@@ -217,17 +217,19 @@ def postmaster_pid(server: Any) -> int:
 
 def worker_rss_mb(master_pid: int) -> list[float]:
     """RSS of every process in the server's session except the master, in MB; the
-    master's own when it is the only one (one worker served in-process)."""
+    master's own when it is the only one (one worker served in-process). A worker's
+    prediction-log writer (a child named tabship-log) is not a worker: left out."""
     sizes, own = [], []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            name, rest = (entry / "stat").read_text().rsplit(")", 1)
+            stat = rest.split()
             status = (entry / "status").read_text()
         except OSError:
             continue
-        if int(stat[3]) != master_pid:  # session id
+        if int(stat[3]) != master_pid or name.endswith("(tabship-log"):  # session id
             continue
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
         if match:
@@ -435,8 +437,8 @@ def measure_group(
             if log and log.startswith("postgresql"):
                 servers[-1].database_pid = database_pid
         c1 = [server.wrk(1, duration, workdir) for server in servers]
-        for _ in range(rounds):
-            for server in servers:
+        for turn in range(rounds):  # every other round in reverse: a trend in the load
+            for server in servers[:: -1 if turn % 2 else 1]:  # falls on all alike
                 used = server.cpu()
                 run = server.wrk(16, duration, workdir)
                 run["cpu_ms_per_request"] = (server.cpu() - used) * 1000 / run["requests"]
@@ -558,7 +560,11 @@ def log_table(rows: list[dict]) -> list[str]:
         "## With the prediction log (`tabship serve --log URL`)",
         "",
         "rps at c=16 with the log against the run without it: the servers run side by side "
-        "and take turns, the median of the rounds is shown (all rounds in serve.json); rows "
+        "and take turns (every other round in reverse order), the median round of each is "
+        "shown (all rounds in serve.json); `rps ratio` is the median over the rounds of "
+        "the round's ratio (each run with the log against the run without it next to it "
+        "in time, which a change in the machine's load touches least), its range after "
+        "it; rows "
         "in the log after the SIGTERM shutdown against the predictions the server answered "
         "(its /metrics counter) and against wrk's completed requests (which misses the "
         "requests still in flight when wrk stops). Target: >= 90 % and rows == answered.",
@@ -576,12 +582,17 @@ def log_table(rows: list[dict]) -> list[str]:
     for r in logged:
         base = next(b for b in rows if b["model"] == r["model"] and b["server"] == "tabship")
         log = r["log"]
-        ratio = r["c16"]["rps"] / base["c16"]["rps"]
+        ratios = sorted(
+            mine / theirs
+            for mine, theirs in zip(r["c16_rounds_rps"], base["c16_rounds_rps"], strict=True)
+        )
+        ratio = ratios[len(ratios) // 2]
+        spread = f"{ratios[0]:.0%}-{ratios[-1]:.0%}"
         cpu, base_cpu = r["c16_cpu_ms_per_request"], base["c16_cpu_ms_per_request"]
         same = "yes" if log["rows_logged"] == log["answered"] else "**no**"
         lines.append(
             f"| {r['model']} | {r['server'].removeprefix('tabship+')} | {r['c16']['rps']:.0f} | "
-            f"{base['c16']['rps']:.0f} | {ratio:.0%} | {cpu:.3f} | {base_cpu:.3f} | "
+            f"{base['c16']['rps']:.0f} | {ratio:.0%} ({spread}) | {cpu:.3f} | {base_cpu:.3f} | "
             f"{base_cpu / cpu:.0%} | {r['c16']['p99_ms']:.2f} | "
             f"{log['answered']} | {log['wrk_completed']} | {log['rows_logged']} | {same} |"
         )
