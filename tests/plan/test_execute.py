@@ -70,3 +70,53 @@ def test_plan_agrees_with_the_pipeline(name):
             np.testing.assert_allclose(got_big, tiled, rtol=1e-12, atol=1e-9, err_msg=message)
     has_dates = any(f.role == "datetime" for f in schema.feature_fields)
     assert has_dates or compiled == len(pipelines), f"{name}: only {compiled} compiled"
+
+
+@pytest.mark.parametrize("name", ["insurance", "adult"])
+def test_ensemble_members_on_one_preprocessing(name):
+    """Members fitted on the same preprocessing (as a search's ensembles of LightGBMs
+    are) share its matrix inside the plan; each still predicts what it predicts alone,
+    to the bit, one record at a time and all at once."""
+    from lightgbm import LGBMClassifier, LGBMRegressor
+    from sklearn.ensemble import VotingClassifier, VotingRegressor
+
+    from tabship.data import infer_schema, prepare_target, read_table
+    from tabship.search._candidates import make_pipeline
+    from tests.conftest import dataset_path
+
+    file, target, _ = DATASETS[name]
+    frame = read_table(dataset_path(file)).iloc[:400]
+    schema = infer_schema(frame, target)
+    X, y, _ = prepare_target(frame, target, schema.task)
+    regression = schema.task == "regression"
+    lgbm = LGBMRegressor if regression else LGBMClassifier
+    members = [
+        (f"m{i}", make_pipeline(schema, "tree", lgbm(n_estimators=n, verbose=-1, random_state=i)))
+        for i, n in enumerate((15, 30))
+    ]
+    voting = (
+        VotingRegressor(members, weights=[5, 3])
+        if regression
+        else VotingClassifier(members, weights=[5, 3], voting="soft")
+    )
+    ensemble = voting.fit(X.iloc[:300], y.iloc[:300])
+    records = [
+        {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+        for r in X.iloc[300:340].to_dict(orient="records")
+    ]
+    checked = validate_records(records, schema)
+    expected = (
+        ensemble.predict(checked.frame) if regression else ensemble.predict_proba(checked.frame)
+    )
+    plan = open_plan(plan_files(ensemble, schema, probe=pipeline_probe), pipeline=ensemble)
+    validator = RecordValidator(schema)
+    one_by_one = np.asarray(
+        [
+            plan.predict({k: [v] for k, v in validator.validate_one(r).values.items()}, 1)
+            for r in records
+        ],
+        dtype=float,
+    ).reshape(expected.shape)
+    at_once = plan.predict(checked.columns, len(records))
+    np.testing.assert_allclose(at_once, expected, rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(one_by_one, np.reshape(at_once, one_by_one.shape))
