@@ -10,10 +10,17 @@ values, the house-prices shape) and ``adult-10k`` (a seeded 10,000-row sample of
 Writes ``bench/results/quality.md`` and ``quality.json`` (``quality-20s.*`` for a 20 s
 budget, and so on). ``--repeat 2`` trains each dataset twice with the same seed and adds
 a repeatability table: winner and test metrics of each run, and their largest difference.
+``--small`` runs the small multiclass tables (drug200, penguins, and tables made here from
+scikit-learn's bundled data or generated, 178-900 rows, 3-10 unbalanced classes) into
+``quality-small*``, with a default LightGBM on the same split beside tabship; ``--flaml
+DIR`` adds FLAML's AutoML at the same budget, run from ``DIR`` (a folder holding FLAML
+and XGBoost, which the project does not depend on: ``pip install --no-deps --target DIR
+flaml==2.7.0 "xgboost-cpu<3"``).
 
     python bench/quality.py                     # all datasets, 60 s each
     python bench/quality.py --budget 30 insurance adult
     python bench/quality.py --budget 20 --repeat 2 insurance adult-10k diamonds
+    python bench/quality.py --small --budget 60 --flaml /tmp/flaml
 """
 
 from __future__ import annotations
@@ -62,8 +69,20 @@ DATASETS: dict[str, tuple[str, str, dict, dict[str, tuple[str, float]]]] = {
     "income": ("income.csv", "income >50K", {}, {"accuracy": (">=", 0.876)}),
     "houses-synthetic": ("houses-synthetic.csv", "SalePrice", {}, {}),
     "adult-10k": ("adult-10k.csv", "income", {}, {}),
+    # Small multiclass tables (issue 11 item 2), made here from scikit-learn's bundled
+    # data or generated: no targets of their own; ``--flaml`` adds FLAML's figures.
+    "wine": ("wine.csv", "cultivar", {}, {}),
+    "digits-unbalanced": ("digits-unbalanced.csv", "digit", {}, {}),
+    "synth-5class-600": ("synth-5class-600.csv", "label", {}, {}),
+    "synth-6class-400": ("synth-6class-400.csv", "label", {}, {}),
+    "synth-4class-900-mixed": ("synth-4class-900-mixed.csv", "label", {}, {}),
+    "synth-6class-214": ("synth-6class-214.csv", "label", {}, {}),
 }
-MADE = {"houses-synthetic.csv", "adult-10k.csv"}  # written by make_table, not shipped
+SMALL = ["drug200", "penguins", "wine", "digits-unbalanced", "synth-5class-600",
+         "synth-6class-400", "synth-4class-900-mixed", "synth-6class-214"]  # fmt: skip
+MADE = {"houses-synthetic.csv", "adult-10k.csv"} | {
+    DATASETS[name][0] for name in SMALL if name not in ("drug200", "penguins")
+}  # written by make_table, not shipped
 
 WORKER = r"""
 import json, resource, sys, time, warnings
@@ -83,7 +102,42 @@ print(json.dumps({"task": run.schema.task, "holdout": run.metrics["holdout"],
                   "save_seconds": save_seconds, "wall_seconds": seconds + save_seconds,
                   "phase_seconds": run.metrics.get("phase_seconds"),
                   "peak_rss_mb": rss_mb, "artifact_bytes": size,
-                  "n_candidates": len(run.leaderboard)}))
+                  "n_candidates": len(run.leaderboard),
+                  "n_train": run.metrics["n_train"], "n_test": run.metrics["n_test"]}))
+"""
+
+# The reference on the same split: FLAML's AutoML at the same budget (default metric)
+# and a default LightGBM, in a process whose PYTHONPATH holds FLAML (``--flaml DIR``).
+REFERENCE = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import lightgbm as lgb, numpy as np, pandas as pd
+from sklearn import metrics
+from sklearn.model_selection import train_test_split
+spec = json.loads(sys.argv[1])
+frame = pd.read_csv(spec["path"], **spec["read"]).dropna(subset=[spec["target"]])
+y = frame.pop(spec["target"]).astype(str)
+for col in frame.select_dtypes(exclude="number").columns:
+    frame[col] = frame[col].astype("category")
+X_tr, X_te, y_tr, y_te = train_test_split(frame, y, test_size=0.2, random_state=42, stratify=y)
+out = {}
+def scores(model, seconds):
+    pred = np.asarray(model.predict(X_te)).astype(str)
+    return {"accuracy": metrics.accuracy_score(y_te, pred),
+            "balanced_accuracy": metrics.balanced_accuracy_score(y_te, pred),
+            "seconds": seconds}
+t0 = time.monotonic()
+base = lgb.LGBMClassifier(verbose=-1, random_state=42, n_jobs=2).fit(X_tr, y_tr)
+out["lightgbm_default"] = scores(base, time.monotonic() - t0)
+if spec["flaml"]:
+    from flaml import AutoML
+    t0 = time.monotonic()
+    automl = AutoML()
+    automl.fit(X_tr, y_tr, task="classification", time_budget=spec["budget"], seed=42,
+               verbose=0)
+    out["flaml"] = scores(automl, time.monotonic() - t0)
+    out["flaml"]["best"] = automl.best_estimator
+print(json.dumps(out))
 """
 
 
@@ -103,9 +157,48 @@ def make_table(name: str, workdir: Path) -> Path:
         if name == "adult-10k.csv":
             frame = pd.read_csv(data_file("adult.csv", workdir), skipinitialspace=True)
             frame.sample(10_000, random_state=0).to_csv(path, index=False)
-        else:
+        elif name == "houses-synthetic.csv":
             houses().to_csv(path, index=False)
+        else:
+            small_table(name).to_csv(path, index=False)
     return path
+
+
+def small_table(name: str):
+    """One of the small multiclass tables, the same rows every time."""
+    import numpy as np
+    import pandas as pd
+    from sklearn import datasets
+
+    if name == "wine.csv":  # 178 rows, 3 classes (59 / 71 / 48)
+        frame = datasets.load_wine(as_frame=True).frame
+        return frame.rename(columns={"target": "cultivar"})
+    if name == "digits-unbalanced.csv":  # 10 classes, 20 to 120 rows each: 700 rows
+        frame = datasets.load_digits(as_frame=True).frame.rename(columns={"target": "digit"})
+        rng = np.random.default_rng(0)
+        keep = [rng.choice(frame.index[frame["digit"] == d], 20 + 11 * d, replace=False)
+                for d in range(10)]  # fmt: skip
+        return frame.loc[np.sort(np.concatenate(keep))].reset_index(drop=True)
+    spec = {
+        "synth-5class-600.csv": (600, [0.45, 0.25, 0.15, 0.1, 0.05], 12, 0.8),
+        "synth-6class-400.csv": (400, [0.35, 0.25, 0.15, 0.1, 0.1, 0.05], 10, 1.0),
+        "synth-4class-900-mixed.csv": (900, [0.55, 0.25, 0.12, 0.08], 14, 0.7),
+        # the shape of a glass-identification table: two big classes, four small ones
+        "synth-6class-214.csv": (214, [0.33, 0.35, 0.08, 0.06, 0.04, 0.14], 9, 1.5),
+    }[name]
+    n, weights, n_features, sep = spec
+    X, y = datasets.make_classification(
+        n_samples=n, n_features=n_features, n_informative=6, n_redundant=2,
+        n_classes=len(weights), weights=weights, n_clusters_per_class=2, class_sep=sep,
+        flip_y=0.02, random_state=0,
+    )  # fmt: skip
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(n_features)])
+    if "mixed" in name:  # three columns become categories with text labels
+        for i in range(3):
+            codes = pd.qcut(frame[f"x{i}"], 4 + i, labels=False)
+            frame[f"x{i}"] = [f"c{i}_{c}" for c in codes]
+    frame["label"] = [f"class_{c}" for c in y]
+    return frame
 
 
 def houses(n: int = 1460, seed: int = 0):
@@ -169,6 +262,51 @@ def run_one(name: str, budget: float, workdir: Path, seed: int = 42) -> dict:
         ok = value is not None and (value >= threshold if op == ">=" else value <= threshold)
         checks[metric] = {"value": value, "target": f"{op} {threshold}", "met": ok}
     return {"dataset": name, "budget": budget, **result, "checks": checks}
+
+
+def run_reference(name: str, budget: float, workdir: Path, flaml: str | None) -> dict:
+    """FLAML (when ``flaml`` names the folder holding it) and default LightGBM on the
+    same split of one classification dataset."""
+    import os
+
+    file, target, kwargs, _ = DATASETS[name]
+    read = {"sep": kwargs["sep"]} if "sep" in kwargs else {}
+    spec = {"path": str(data_file(file, workdir)), "target": target, "read": read,
+            "budget": budget, "flaml": bool(flaml)}  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=flaml) if flaml else None
+    done = subprocess.run(
+        [sys.executable, "-c", REFERENCE, json.dumps(spec)],
+        capture_output=True, text=True, timeout=budget * 3 + 120, env=env,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def reference_markdown(rows: list[dict]) -> str:
+    """Test accuracy (balanced accuracy) of tabship next to the references."""
+    lines = [
+        "",
+        "## Against FLAML and default LightGBM on the same split",
+        "",
+        "| dataset | rows | classes | tabship | FLAML | LightGBM default | tabship - FLAML |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        ref = row.get("reference", {})
+        if "error" in row or "error" in ref:
+            lines.append(f"| {row['dataset']} | error | | | | | |")
+            continue
+        cells = [row["holdout"]] + [ref.get(k) for k in ("flaml", "lightgbm_default")]
+        shown = [
+            "" if c is None else f"{c['accuracy']:.4f} ({c['balanced_accuracy']:.4f})"
+            for c in cells
+        ]
+        gap = f"{cells[0]['accuracy'] - cells[1]['accuracy']:+.4f}" if cells[1] else ""
+        n = row.get("n_train", 0) + row.get("n_test", 0)
+        lines.append(f"| {row['dataset']} | {n} | {len(row['holdout'].get('labels', []))} | "
+                     f"{' | '.join(shown)} | {gap} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def to_markdown(rows: list[dict], budget: float) -> str:
@@ -265,11 +403,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=1, help="Runs per dataset, same seed.")
     parser.add_argument("--stem", help="Result file name [quality, quality-<budget>s].")
+    parser.add_argument("--small", action="store_true", help="The small multiclass tables.")
+    parser.add_argument(
+        "--flaml",
+        help="A folder holding FLAML (and XGBoost) to compare "
+        "with on classification tables; default LightGBM is always run.",
+    )
     args = parser.parse_args()
+    if args.small:
+        args.datasets = SMALL
     runs: list[list[dict]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.datasets:
             tries = [run_one(name, args.budget, Path(tmp), args.seed) for _ in range(args.repeat)]
+            if args.small or args.flaml:
+                reference = run_reference(name, args.budget, Path(tmp), args.flaml)
+                for row in tries:
+                    row["reference"] = reference
             runs.append(tries)
             for row in tries:
                 print(json.dumps({k: v for k, v in row.items() if k != "holdout"}), flush=True)
@@ -277,7 +427,11 @@ def main() -> None:
     text = to_markdown(rows, args.budget)
     if args.repeat > 1:
         text += repeat_markdown(runs)
+    if args.small or args.flaml:
+        text += reference_markdown([r for r in rows if r.get("task") != "regression"])
     stem = args.stem or ("quality" if args.budget == 60 else f"quality-{args.budget:g}s")
+    if args.small and not args.stem:
+        stem = "quality-small" + ("" if args.budget == 60 else f"-{args.budget:g}s")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{stem}.json").write_text(json.dumps(rows, indent=2, default=str))
     (args.out / f"{stem}.md").write_text(text)
