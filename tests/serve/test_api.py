@@ -319,6 +319,12 @@ def test_cors_only_for_the_given_origin(trained_model, live_server, server):
     allowed = httpx.options(f"{url}/predict", headers=preflight)
     assert allowed.status_code == 200, allowed.text
     assert allowed.headers["access-control-allow-origin"] == "https://example.org"
+    # POST /predict answers past FastAPI's router (serve/_direct.py), still inside CORS.
+    example = httpx.get(f"{url}/metadata").json()["schema"]["example"]
+    headers = {"Origin": "https://example.org", "Authorization": f"Bearer {API_KEY}"}
+    answer = httpx.post(f"{url}/predict", json=example, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["access-control-allow-origin"] == "https://example.org"
     other = httpx.get(f"{url}/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
     plain_url, _ = server("insurance")
