@@ -7,6 +7,13 @@ The search runs in three phases against one deadline:
 2. tuning: Optuna on LightGBM, then HistGradientBoosting, until the deadline;
 3. ensembling: greedy selection over the out-of-fold predictions of the best rows.
 
+A small classification table (up to 2,000 rows, on a budget of 25 s or more) repeats
+its folds with other shuffles (``repeat_count``), tunes the better screened forest
+instead of HistGradientBoosting, lets LightGBM try balanced class weights, and keeps the
+last 15 % of the tuning time for the tuned LightGBM averaged over seeds (``_seeds``).
+A multiclass winner is chosen by accuracy, the log loss deciding between rows within
+accuracy's noise (``_rows.rank_for_choice``).
+
 The best row may not be the top of the leaderboard: the caller refits the winner twice
 and measures permutation importance with it after the search, so a winner whose refit
 would blow the caller's remaining budget gives way to the next row that fits.
