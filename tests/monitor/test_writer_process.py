@@ -66,6 +66,20 @@ def test_a_full_queue_drops_and_counts_and_an_answer_is_cut_at_the_bound(tmp_pat
     assert (writer.snapshot().written, writer.snapshot().dropped) == (10, 20)
 
 
+def test_room_made_by_the_child_is_seen_without_waiting_for_another_shipment(tmp_path: Path):
+    """The queue's bound counts what the child holds as of the last shipment; when that
+    says full, submit looks again (otherwise a full queue, which ships nothing, would
+    never see the child catch up: every later answer dropped)."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    writer = WriterProcess(url, records_of, model=MODEL, max_queue=10, ship_seconds=3600)
+    writer.submit(10, list(range(10)))
+    assert writer.flush(timeout=30)  # shipped (the child held 10 then), and written
+    writer.submit(5, list(range(5)))
+    assert writer.snapshot().dropped == 0
+    writer.close()
+    assert writer.snapshot().written == 15
+
+
 def test_a_payload_that_cannot_be_sent_costs_its_own_rows_only(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
     writer = WriterProcess(url, records_of, model=MODEL, ship_seconds=3600)

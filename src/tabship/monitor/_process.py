@@ -5,19 +5,19 @@ the event loop: while it makes, encodes and writes rows (25-50 µs of CPU a requ
 request is served, every batch costs lock hand-offs, and on a busy machine a writer that
 is preempted while holding the lock stalls the loop for a whole time slice. So a serving
 worker forks a :class:`WriterProcess` when it starts: the request path pickles the
-answer's values (C code, 1-2 µs: bytes, which the garbage collector does not track,
-where the values themselves, alive for the window, set off its collections: 243 young
-and 22 older ones in 20,000 requests in-process, none pickled) and appends them to a
-list; a small thread ships that list every ``ship_seconds`` down a pipe as one message;
-the child runs an ordinary :class:`LogWriter` (records made there, batches, retries,
-drops counted) with a connection of its own, on the other core.
+answer's values (1-2 µs, into bytes, which the garbage collector does not track: kept
+alive for the window, the values themselves set off 243 young and 22 older collections
+in 20,000 requests in-process) and appends them to a list; a small thread ships that
+list every ``ship_seconds`` down a pipe as one message; the child runs an ordinary
+:class:`LogWriter` (records made there, batches, retries, drops counted) with a
+connection of its own, on the other core.
 
 What the thread writer guaranteed still holds:
 
 - Bounded: records waiting here, in the pipe and in the child count against
   ``max_queue``; what does not fit is dropped and counted; a request never waits.
 - Counters: the child publishes its writer's counters in memory both processes map
-  (:class:`_Shared`); :meth:`WriterProcess.snapshot` adds this side's.
+  (:class:`SharedCounts`); :meth:`WriterProcess.snapshot` adds this side's.
 - :meth:`~WriterProcess.close` (a worker's shutdown, on SIGTERM) ships what is left; the
   child writes everything (retrying an outage up to the timeout) and exits.
 - kill -9 of the worker: the child sees the pipe close, writes what it has and exits;
@@ -37,11 +37,9 @@ import contextlib
 import functools
 import itertools
 import logging
-import mmap
 import os
 import pickle  # noqa: TID251 - only between a worker and the child it forked, over their pipe
 import signal
-import struct
 import sys
 import threading
 import time
@@ -51,9 +49,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Final, TypedDict, Unpack
 
 from tabship.monitor._log import open_log
+from tabship.monitor._shared import SharedCounts
 from tabship.monitor._writer import LogWriter, WriterStats, closer_at_exit
 
 if TYPE_CHECKING:
@@ -65,85 +64,12 @@ __all__ = ["WriterProcess"]
 SHIP_SECONDS: Final = 0.1  # how long records wait on this side (what a kill -9 can lose)
 PUBLISH_SECONDS: Final = 0.1  # how often the child refreshes its counters when idle
 GONE: Final = "the prediction log's writer process exited"
-PROCESS_NAME: Final = "tabship-log"
-STOP_SIGNALS: Final = (
-    signal.SIGINT,
-    signal.SIGTERM,
-)  # the child ignores them  # the child's name in ps and /proc (bench/serve.py)
+PROCESS_NAME: Final = "tabship-log"  # the child's name in ps and /proc (bench/serve.py)
+STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)  # the child ignores them
 
 MakeRecords = Callable[[Any], Sequence["LogRecord"]]
 
 _log = logging.getLogger("tabship.monitor")
-
-
-class _Counts(NamedTuple):
-    received: int
-    queued: int
-    written: int
-    dropped: int
-    write_errors: int
-    degraded: bool
-    schema_ready: bool
-    last_error: str | None
-
-
-class _Shared:
-    """The child's counters in shared memory, read by the parent without a message.
-
-    A sequence lock: the child makes the sequence number odd while it writes; a reader
-    retries until it reads the same even number before and after the values.
-    """
-
-    SEQ: Final = struct.Struct("<q")
-    NUMBERS: Final = struct.Struct("<7q")  # _Counts' numbers and flags, in order
-    ERROR: Final = struct.Struct("<i")  # the last error's length in bytes (-1: none)
-    ERROR_MAX: Final = 1000
-    TRIES: Final = 10_000  # a child killed while writing leaves the sequence odd
-
-    def __init__(self) -> None:
-        self._numbers_at = self.SEQ.size
-        self._error_at = self._numbers_at + self.NUMBERS.size
-        self._text_at = self._error_at + self.ERROR.size
-        self._mem = mmap.mmap(-1, self._text_at + self.ERROR_MAX)
-        self.ERROR.pack_into(self._mem, self._error_at, -1)
-        self._seq = 0
-        self._writing = threading.Lock()  # the child's loop and its flushing threads
-        self.received = 0  # the child's count of the records it took from the pipe
-
-    def publish(self, stats: WriterStats, schema_ready: bool) -> None:
-        """The child's side: write the counters (and :attr:`received`)."""
-        with self._writing:
-            self._write(self.received, stats, schema_ready)
-
-    def _write(self, received: int, stats: WriterStats, schema_ready: bool) -> None:
-        text = (stats.last_error or "").encode()[: self.ERROR_MAX]
-        self._seq += 1
-        self.SEQ.pack_into(self._mem, 0, self._seq)
-        self.NUMBERS.pack_into(
-            self._mem, self._numbers_at, received, stats.queued, stats.written,
-            stats.dropped, stats.write_errors, int(stats.degraded), int(schema_ready),
-        )  # fmt: skip
-        size = -1 if stats.last_error is None else len(text)
-        self.ERROR.pack_into(self._mem, self._error_at, size)
-        self._mem[self._text_at : self._text_at + len(text)] = text
-        self._seq += 1
-        self.SEQ.pack_into(self._mem, 0, self._seq)
-
-    def read(self) -> _Counts:
-        """The parent's side: the counters as last published (zeros before the first)."""
-        for _ in range(self.TRIES):
-            (seq,) = self.SEQ.unpack_from(self._mem, 0)
-            numbers = self.NUMBERS.unpack_from(self._mem, self._numbers_at)
-            (size,) = self.ERROR.unpack_from(self._mem, self._error_at)
-            text = bytes(self._mem[self._text_at : self._text_at + max(size, 0)])
-            if seq % 2 == 0 and self.SEQ.unpack_from(self._mem, 0)[0] == seq:
-                break
-            time.sleep(0)  # the child is writing them: a few µs
-        received, queued, written, dropped, errors, degraded, ready = numbers
-        error = None if size < 0 else text.decode(errors="replace")
-        return _Counts(
-            received, queued, written, dropped, errors, bool(degraded), bool(ready), error
-        )
 
 
 class WriterOptions(TypedDict, total=False):
@@ -200,7 +126,7 @@ class WriterProcess:
         self._gone: str | None = None  # why the child takes no more records
         self._flush_lock = threading.Lock()
         self._tokens = itertools.count(1)
-        self._shared = _Shared()
+        self._shared = SharedCounts()
         settings = _Settings(url, model, options)
         self.pid, self._rows_out, self._acks = _fork(settings, make, self._shared)
         self._thread = threading.Thread(target=self._ship, name="tabship-log-ship", daemon=True)
@@ -225,6 +151,9 @@ class WriterProcess:
             return
         with self._cond:
             room = self.max_queue - self._rows - self._in_transit - self._backlog
+            if room < count:  # as of the last shipment: the child may have written since
+                self._backlog = self._child_backlog()
+                room = self.max_queue - self._rows - self._in_transit - self._backlog
             taken = 0 if self._stopping or self._gone else min(max(room, 0), count)
             self._dropped += count - taken
             if taken:
@@ -325,14 +254,18 @@ class WriterProcess:
     def _send_rows(self, entries: list[tuple[int, bytes]]) -> None:
         rows = sum(count for count, _ in entries)
         sent = bool(entries) and self._send(("rows", entries))
-        child = self._shared.read()
         with self._cond:
             self._in_transit = 0
             if sent:
                 self._shipped += rows
             else:
                 self._dropped += rows
-            self._backlog = max(self._shipped - child.received, 0) + child.queued
+            self._backlog = self._child_backlog()
+
+    def _child_backlog(self) -> int:
+        """Records in the pipe and in the child now (called holding the lock)."""
+        child = self._shared.read()
+        return max(self._shipped - child.received, 0) + child.queued
 
     def _send(self, message: tuple[str, Any]) -> bool:
         return self._send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
@@ -379,7 +312,7 @@ class WriterProcess:
             pass
 
 
-def _fork(settings: _Settings, make: MakeRecords, shared: _Shared) -> tuple[int, Any, Any]:
+def _fork(settings: _Settings, make: MakeRecords, shared: SharedCounts) -> tuple[int, Any, Any]:
     """Start the child; returns its pid, the pipe's sending end and the acknowledgements'
     receiving end."""
     rows_in, rows_out = Pipe(duplex=False)
@@ -408,7 +341,7 @@ def _fork(settings: _Settings, make: MakeRecords, shared: _Shared) -> tuple[int,
 
 
 def _child(
-    rows: Connection, acks: Connection, shared: _Shared, settings: _Settings, make: MakeRecords
+    rows: Connection, acks: Connection, shared: SharedCounts, settings: _Settings, make: MakeRecords
 ) -> None:
     """The child's loop: records from the pipe into a LogWriter until close or the pipe's
     end, then everything written."""
@@ -451,7 +384,7 @@ def _made(make: MakeRecords, entries: list[tuple[int, bytes]]) -> list[LogRecord
 
 
 def _flush(
-    writer: LogWriter, shared: _Shared, acks: Connection, sending: threading.Lock,
+    writer: LogWriter, shared: SharedCounts, acks: Connection, sending: threading.Lock,
     token: int, timeout: float,
 ) -> None:  # fmt: skip
     """Flush the child's writer; the counters are published before the acknowledgement,
@@ -462,7 +395,7 @@ def _flush(
         acks.send((token, done))
 
 
-def _publish(shared: _Shared, writer: LogWriter) -> None:
+def _publish(shared: SharedCounts, writer: LogWriter) -> None:
     shared.publish(writer.snapshot(), writer.log.schema_ready)
 
 
