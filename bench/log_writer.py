@@ -1,7 +1,8 @@
 """CPU per logged row of the prediction log's writer: the work its thread does per record.
 
-The writer runs in every serving worker, so its CPU per row is what ``tabship serve --log``
-costs a request (bench/serve.py measures that end to end, which a loaded machine blurs).
+The writer runs beside every serving worker (in the process each worker forks, on the
+machine's cores), so its CPU per row is most of what ``tabship serve --log`` costs a request
+(bench/serve.py measures that end to end, which a loaded machine blurs).
 This times, with ``time.thread_time`` (CPU of this thread, not the clock; the database
 server's own CPU is not counted), what the writer's thread does for each batch: prepare
 the rows (JSON, drift bins, hourly sums) and append them in one transaction — on SQLite
