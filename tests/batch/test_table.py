@@ -46,6 +46,7 @@ class SignModel:
         (["x"], False),
         (["x", "prediction"], True),
         (["x", "error"], True),  # batch used to prefix only for 'prediction'
+        (["x", "probability_pos"], True),  # was overwritten by the class's probability
         (["x", "Prediction", "errors"], False),
     ],
 )
@@ -66,6 +67,17 @@ def test_batch_and_the_csv_upload_name_the_added_columns_alike():
     assert list(bad.columns) == ["row", "tabship_error", "x", "error"]
     assert list(every.columns) == ["x", "error", *added, "tabship_error"]
     assert every["error"].tolist() == ["a", "b", "c"]  # the input column is kept as it was
+
+
+def test_input_columns_named_row_id_or_probability_are_kept_as_they_were():
+    """An input column named ``row`` made the errors file fail ("cannot insert row,
+    already exists"); one named ``probability_pos`` was overwritten by the scores."""
+    frame = pd.DataFrame({"row": [7, 8], "x": [1.0, "abc"], "probability_pos": ["p", "q"]})
+    good, bad = score_chunk(SignModel(), frame)
+    assert list(bad.columns) == ["tabship_row", "tabship_error", "row", "x", "probability_pos"]
+    assert bad["tabship_row"].tolist() == [2] and bad["row"].tolist() == [8]
+    assert good["probability_pos"].tolist() == ["p"]
+    assert good["tabship_probability_pos"].tolist() == pytest.approx([1 / (1 + np.exp(-1.0))])
 
 
 def test_failed_rows_have_their_reason_and_no_prediction():

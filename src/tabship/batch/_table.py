@@ -66,6 +66,7 @@ class OutputColumns:
     probability: str = "probability_"  # followed by the class label
     error: str = "error"
     id: str = "id"  # the record id a prediction is logged under
+    row: str = "row"  # the errors file's data row number of a row that failed
 
     def probability_of(self, label: object) -> str:
         return f"{self.probability}{label}"
@@ -75,14 +76,25 @@ def output_columns(columns: Iterable[object]) -> OutputColumns:
     """The added columns' names for a table with ``columns``.
 
     ``prediction``, ``probability_<class>`` and ``error``; all three prefixed with
-    ``tabship_`` when the table already has a ``prediction`` or an ``error`` column, so
-    that scoring a scored file never overwrites or repeats a column. The record ids go
-    to ``id``, or ``tabship_id`` when the table has an ``id`` column of its own.
+    ``tabship_`` when the table already has a ``prediction``, an ``error`` or a
+    ``probability_...`` column, so that scoring a scored file never overwrites or
+    repeats a column. The record ids go to ``id`` and the errors file's row numbers to
+    ``row``, each ``tabship_``-prefixed when the table has a column of that name.
     """
     taken = {str(name) for name in columns}
-    prefix = OUTPUT_PREFIX if taken & _TAKEN_NAMES else ""
-    id_name = f"{OUTPUT_PREFIX}id" if "id" in taken else "id"
-    return OutputColumns(f"{prefix}prediction", f"{prefix}probability_", f"{prefix}error", id_name)
+    clash = taken & _TAKEN_NAMES or any(name.startswith("probability_") for name in taken)
+    prefix = OUTPUT_PREFIX if clash else ""
+    return OutputColumns(
+        f"{prefix}prediction",
+        f"{prefix}probability_",
+        f"{prefix}error",
+        _own_name("id", taken),
+        _own_name("row", taken),
+    )
+
+
+def _own_name(name: str, taken: set[str]) -> str:
+    return f"{OUTPUT_PREFIX}{name}" if name in taken else name
 
 
 def record_ids(n: int) -> list[str]:
@@ -194,7 +206,7 @@ def failed_rows(
     bad = _rows(frame, failed)
     if failed:
         bad.insert(0, columns.error, [scores.reasons[i] for i in failed])
-        bad.insert(0, "row", [first_row + i + 1 for i in failed])
+        bad.insert(0, columns.row, [first_row + i + 1 for i in failed])
     return bad
 
 
