@@ -25,8 +25,15 @@ ROWS_PER_FILE = 750
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
+    # No dashboard, and the scheduler's HTTP server (health, metrics) on a free port: by
+    # default it takes 8787 and warns when another cluster on the machine holds it, an
+    # error here (seen with two test runs at once).
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
     ) as local:
         yield local
 
