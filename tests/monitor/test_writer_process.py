@@ -17,6 +17,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 
 from tabship.monitor import LogRecord, PredictionLog, WriterProcess, open_log
@@ -155,4 +156,37 @@ def test_the_child_writes_what_it_holds_when_its_worker_is_killed(tmp_path: Path
         psutil.Process(child).wait(timeout=60)
     log = open_log(url)
     assert log.count(MODEL) == 300
+    log.close()
+
+
+def float_ages(payload: Any) -> Sequence[LogRecord]:
+    return [record({"age": float(age)}) for age in payload]
+
+
+class MakesADirectory:
+    """Unpickled, it calls os.mkdir: what a pickle naming any callable can do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.mkdir, (str(self.path),))
+
+
+def test_the_child_loads_an_answers_values_and_no_other_callable(tmp_path: Path):
+    """numpy's arrays and scalars load; a message naming another callable is refused
+    before it runs and costs its own rows only."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    log = open_log(url)
+    marker = tmp_path / "ran"
+    writer = WriterProcess(url, float_ages, model=MODEL, ship_seconds=3600)
+    writer.submit(2, np.array([5.0, 6.0]))
+    writer.submit(1, [MakesADirectory(marker)])
+    writer.submit(1, [np.float64(7.0)])
+    assert writer.flush(timeout=30)
+    stats = writer.snapshot()
+    writer.close()
+    assert not marker.exists()
+    assert (stats.written, stats.dropped) == (3, 1)
+    assert sorted(r.inputs["age"] for r in log.recent_rows(MODEL, 10)) == [5.0, 6.0, 7.0]
     log.close()
