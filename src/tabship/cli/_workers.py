@@ -10,7 +10,7 @@ copy-on-write, like gunicorn's ``--preload`` without the dependency.
 
 What must not cross a fork is never made in the parent: no thread, no event loop, no
 database connection. The app's lifespan, which runs in each worker, opens the prediction
-log and starts its writer thread; prometheus_client notices the new process id and
+log and forks its writer process; prometheus_client notices the new process id and
 writes the worker's own metrics file.
 
 The parent keeps its workers running: one that dies is forked again; one that fails to
