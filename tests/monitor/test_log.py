@@ -140,6 +140,14 @@ def test_a_batch_written_twice_is_stored_once(log: PredictionLog):
     assert log.count(MODEL) == 2
 
 
+def test_a_batch_partly_logged_already_adds_only_its_new_rows(log: PredictionLog):
+    sent = [record({"age": i}) for i in range(4)]
+    log.append(MODEL, prepare_batch(MODEL, sent[:2]))
+    log.append(MODEL, prepare_batch(MODEL, sent))  # PostgreSQL: the direct copy is refused
+    assert log.count(MODEL) == 4
+    assert {r.id for r in log.recent_rows(MODEL, 10)} == {r.id for r in sent}
+
+
 def test_purge_deletes_old_rows_counts_and_hours(log: PredictionLog):
     now = datetime.now(UTC)
     old = [record({"age": 20}, ts=now - timedelta(days=40)) for _ in range(3)]

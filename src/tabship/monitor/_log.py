@@ -173,9 +173,16 @@ class PredictionLog:
         """
         if not len(batch):
             return
-        write = append_postgresql if self.backend == "postgresql" else append_sqlite
-        with self.writing() as conn:
-            write(conn, model, batch)
+        if self.backend == "sqlite":
+            with self.writing() as conn:
+                append_sqlite(conn, model, batch)
+            return
+        try:
+            with self.writing() as conn:
+                append_postgresql(conn, model, batch)
+        except IntegrityError:  # an id logged already: this batch's retry, say
+            with self.writing() as conn:
+                append_postgresql(conn, model, batch, skip_known=True)
 
     def purge(self, older_than: timedelta, *, model: str | None = None) -> int:
         """Delete rows, counts and hours older than ``older_than`` (of one model, or all).
