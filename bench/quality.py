@@ -343,7 +343,7 @@ def to_markdown(rows: list[dict], budget: float) -> str:
     return "\n".join(lines) + "\n" + phase_markdown(rows)
 
 
-PHASES = ("prepare", "search", "holdout_fit", "importance", "refit", "report", "summary")
+PHASES = ("prepare", "imports", "search", "holdout_fit", "importance", "refit", "report", "summary")
 
 
 def phase_markdown(rows: list[dict]) -> str:

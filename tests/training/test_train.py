@@ -52,7 +52,7 @@ def test_train_records_where_its_time_went(insurance_run):
     run, _ = insurance_run
     phases = run.metrics["phase_seconds"]
     assert list(phases) == [
-        "prepare", "search", "holdout_fit", "importance", "refit", "report", "summary"
+        "prepare", "imports", "search", "holdout_fit", "importance", "refit", "report", "summary"
     ]  # fmt: skip
     assert all(seconds >= 0 for seconds in phases.values())
     assert sum(phases.values()) == pytest.approx(run.metrics["seconds"], abs=0.05)

@@ -24,7 +24,15 @@ from tabship.artifact._format import FORMAT_VERSION
 from tabship.artifact._inflate import inflation_limit
 from tabship.artifact._manifest import Manifest
 from tabship.artifact._pack import pack, unpack
-from tabship.artifact._store import Artifact, load, read_manifest, read_schema, save, verify
+from tabship.artifact._store import (
+    Artifact,
+    load,
+    preload_saving,
+    read_manifest,
+    read_schema,
+    save,
+    verify,
+)
 from tabship.artifact._trusted import TABSHIP_TYPES, TRUSTED_TYPES, trusted_types
 
 __all__ = [
@@ -38,6 +46,7 @@ __all__ = [
     "inflation_limit",
     "load",
     "pack",
+    "preload_saving",
     "read_manifest",
     "read_schema",
     "save",

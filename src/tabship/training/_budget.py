@@ -7,10 +7,12 @@ and the importance) is held by the search itself, from the fit times it measured
 ``search(keep_for_refits=True)``); what is kept here is the reserve for the rest (report,
 summary, explanation background, the save with its scoring plan).
 
-That rest is mostly import and serialisation time (plotting for the report, skops for
-the save: 2-7 s in a fresh process on a busy 2-core machine), which scales with the
-machine's speed as the reading of the data and the first imports did: the reserve is
-sized from the time spent before the search as well as from the budget.
+That rest is mostly serialisation and drawing time, which scales with the machine's
+speed as the reading of the data did: the reserve is sized from the time spent before
+the search as well as from the budget. The libraries the save and the report import
+(skops, matplotlib: 1-2 s in a fresh process on a busy 2-core machine) are imported
+before the search, after the reserve is sized, so their import comes out of the
+search's share.
 
 After the search the shares come from measured times: the final refit is expected to
 cost the holdout fit scaled to all rows, and the importance gets what is left of its cap.
