@@ -13,18 +13,24 @@ from tabship.search import Deadline
 from tabship.search._candidates import baseline_candidates
 from tabship.search._cv import CVData
 from tabship.search._families import HistGradientBoostingFamily, LightGBMFamily
-from tabship.search._tuning import tune
+from tabship.search._tuning import TRIAL_STOPS, Tuning, tune
 from tests.conftest import dataset_path
 
 
-@pytest.mark.slow
-def test_tune_lightgbm_returns_a_refittable_best_within_the_deadline():
+def insurance_lightgbm() -> tuple[CVData, LightGBMFamily]:
+    """Insurance in 3 folds and a one-thread LightGBM family to tune on it."""
     frame = read_table(dataset_path("insurance.csv"))
     schema = infer_schema(frame, "charges")
     X, y, _ = prepare_target(frame, "charges", "regression")
     y = y.to_numpy(dtype=float)
     cv = CVData(X, y, "regression", lambda k: build_preprocessor(schema, k), folds=3, seed=0)
     fam = LightGBMFamily("regression", len(y), classes=None, skewed=True, seed=0, n_jobs=1)
+    return cv, fam
+
+
+@pytest.mark.slow
+def test_tune_lightgbm_returns_a_refittable_best_within_the_deadline():
+    cv, fam = insurance_lightgbm()
     # A clock that moves 10 ms each time it is read: the deadline runs out after the
     # same reads however busy the machine is (on the real clock, a first trial slowed
     # past 2.5 s at load average 14 was cut and the test failed on time, not behaviour).
@@ -39,6 +45,32 @@ def test_tune_lightgbm_returns_a_refittable_best_within_the_deadline():
     assert inner.get_params()["n_estimators"] == result.params["n_estimators"]
     assert inner.get_params()["n_jobs"] == 1
     assert not np.isnan(result.cv.oof).any()
+
+
+@pytest.mark.slow
+def test_a_tuning_run_again_goes_on_from_its_last_stop():
+    """Time a family's stops left unused is given to it again: the study goes on (its
+    trials counted from where it stopped, the starting points not tried twice)."""
+    cv, fam = insurance_lightgbm()
+    ticks = itertools.count()  # 10 ms a reading, as above
+
+    def clock() -> float:
+        return next(ticks) * 0.01
+
+    tuning = Tuning(fam, cv, seed=0, first_trial_estimate=0.1)
+    tuning.run(Deadline(1.5, clock=clock))
+    first = tuning.n_asked
+    assert first in TRIAL_STOPS and first >= 1
+    assert not tuning.next_stretch_fits(Deadline(0.0, clock=clock))
+    tuning.run(Deadline(3.0, clock=clock))
+    assert tuning.n_asked > first
+    assert tuning.n_asked in TRIAL_STOPS
+    import optuna
+
+    asked = [t for t in tuning.study.trials if t.state != optuna.trial.TrialState.WAITING]
+    assert len(asked) == tuning.n_asked  # one study, never restarted
+    result = tuning.result()
+    assert result is not None and result.n_trials == tuning.n_trials > 0
 
 
 def test_baseline_candidates_add_a_log_target_ridge_only_for_skewed_targets():
@@ -130,7 +162,7 @@ def test_skewed_families_also_try_a_log_target():
     ],
 )
 def test_tuning_stops_only_at_set_trial_counts_unless_the_deadline_says_so(asked, estimate, fits):
-    from tabship.search._tuning import TRIAL_STOPS, _next_trial_fits
+    from tabship.search._tuning import _next_trial_fits
 
     assert 4 in TRIAL_STOPS and 6 in TRIAL_STOPS and 5 not in TRIAL_STOPS
     deadline = Deadline(10.0, clock=lambda: 0.0)  # a stopped clock
@@ -138,15 +170,13 @@ def test_tuning_stops_only_at_set_trial_counts_unless_the_deadline_says_so(asked
 
 
 def test_trial_stops_grow_by_about_forty_percent():
-    from tabship.search._tuning import TRIAL_STOPS
-
     stops = TRIAL_STOPS[4:-1]
     assert list(stops) == sorted(set(stops))
     assert all(1.3 <= b / a <= 1.5 for a, b in zip(stops, stops[1:], strict=False))
 
 
 def test_the_learning_rate_floor_does_not_move_with_timing_noise():
-    from tabship.search._search import _LEARNING_RATE_FLOORS, _smallest_learning_rate
+    from tabship.search._tuning_stage import _LEARNING_RATE_FLOORS, _smallest_learning_rate
 
     # 10 % slower or faster default trials: the same floor, so the same Optuna space
     floors = {_smallest_learning_rate(100.0, seconds) for seconds in (1.6, 1.7, 1.8)}

@@ -37,20 +37,11 @@ from tabship.search._budget import Deadline
 from tabship.search._candidates import (
     Candidate,
     baseline_candidates,
-    is_skewed_positive,
-    lightgbm_threads,
     make_pipeline,
 )
 from tabship.search._cv import CVData, CVResult, cross_validate
 from tabship.search._ensemble import greedy_weights
 from tabship.search._failures import FamilyFailures
-from tabship.search._families import (
-    ExtraTreesFamily,
-    Family,
-    HistGradientBoostingFamily,
-    LightGBMFamily,
-    RandomForestFamily,
-)
 from tabship.search._options import check_folds, check_time_budget, fold_count, repeat_count
 from tabship.search._rows import (
     Row,
@@ -61,19 +52,16 @@ from tabship.search._rows import (
     rank_for_choice,
 )
 from tabship.search._seeds import seed_bag
-from tabship.search._tuning import tune
+from tabship.search._tuning_stage import tune_families
 
 __all__ = ["SearchResult", "search"]
 
 Progress = Callable[[str], None]
 
 _SCREENING_SHARE = 0.45
-_LIGHTGBM_TUNING_SHARE = 0.7
-_SMALL_LIGHTGBM_TUNING_SHARE = 0.5
 _TUNING_SHARE_BEFORE_SEEDS = 0.85
 _ENSEMBLE_SIZE = 5
 _ENSEMBLE_MIN_GAIN = 1e-4
-_LEARNING_RATE_FLOORS = (0.01, 0.02, 0.03, 0.05, 0.1)
 
 
 @dataclass
@@ -223,8 +211,8 @@ def _search(
     tuning = (
         deadline.sub(_TUNING_SHARE_BEFORE_SEEDS * deadline.remaining()) if repeats > 1 else deadline
     )
-    tuned, trials = _tune(cv, rows, tuning, seed=seed, threads=threads, say=say,
-                          failures=failures, after=after)  # fmt: skip
+    tuned, trials = tune_families(cv, rows, tuning, seed=seed, threads=threads, say=say,
+                                  failures=failures, after=after)  # fmt: skip
     rows += tuned
     bag = _seed_bag(cv, tuned, deadline, seed=seed, say=say) if repeats > 1 else None
     rows += [bag] if bag is not None else []
@@ -314,122 +302,6 @@ def _screen(
         after.keep(rows)
         say(describe(cv, row))
     return rows
-
-
-def _tune(
-    cv: CVData,
-    rows: list[Row],
-    deadline: Deadline,
-    *,
-    seed: int,
-    threads: int,
-    say: Progress,
-    failures: FamilyFailures,
-    after: AfterSearch,
-) -> tuple[list[Row], dict[str, int]]:
-    """Tune LightGBM with most of the time left, then a second family with the rest.
-
-    The second is HistGradientBoosting, or on a small classification table (repeated
-    folds) the forest that screened better, with half the time. A family whose tuning
-    fails loses its tuned row (its screened row stays).
-    """
-    n = len(cv.y)
-    skewed = cv.task == "regression" and is_skewed_positive(cv.y)
-    fold_seconds = {r.family: r.cv.model_seconds for r in rows}
-    lr_min = _smallest_learning_rate(
-        deadline.remaining(), cv.n_splits * fold_seconds.get("lightgbm", 0)
-    )
-    families: list[Family] = [
-        LightGBMFamily(
-            cv.task,
-            n,
-            classes=cv.classes,
-            skewed=skewed,
-            seed=seed,
-            n_jobs=lightgbm_threads(threads, n),
-            lr_min=lr_min,
-            class_weights=cv.repeats > 1,
-        ),  # fmt: skip
-        _second_family(cv, rows, skewed=skewed, seed=seed, threads=threads),
-    ]
-    first_share = _SMALL_LIGHTGBM_TUNING_SHARE if cv.repeats > 1 else _LIGHTGBM_TUNING_SHARE
-    tuned: list[Row] = []
-    trials: dict[str, int] = {}
-    # A family that could not even be screened has no cost estimate and is not tuned.
-    families = [fam for fam in families if fam.family in fold_seconds]
-    families = _affordable_families(
-        families, fold_seconds, cv.n_splits, (1 - first_share) * deadline.remaining()
-    )
-    for i, fam in enumerate(families):
-        share = first_share if i < len(families) - 1 else 1.0
-        budget = deadline.sub(share * deadline.remaining())
-        first = cv.n_splits * fold_seconds[fam.family]
-        # A second family is only worth starting if a few of its trials can finish.
-        if not budget.allows(first if i == 0 else 3 * first):
-            say(f"no time left to tune {fam.name}")
-            continue
-        say(f"tuning {fam.name} for up to {budget.remaining():.0f} s")
-        try:
-            result = tune(
-                fam, cv, budget, seed=seed, first_trial_estimate=first,
-                on_best=lambda found: after.keep(rows + tuned, found),
-            )  # fmt: skip
-        except Exception as error:  # a library refusing one trial's settings its own way
-            failures.drop(fam.name, error, stage="tuning")
-            result = None
-        trials[fam.name] = 0 if result is None else result.n_trials
-        if result is None:
-            continue
-        row = Row(
-            result.name, result.family, result.kind, result.build, result.params, result.cv,
-            scores=cv.fold_scores(cv.metric, result.cv.oof),
-        )  # fmt: skip
-        tuned.append(row)
-        after.keep(rows + tuned)
-        say(describe(cv, row) + f" after {result.n_trials} trials")
-    return tuned, trials
-
-
-def _second_family(cv: CVData, rows: list[Row], *, skewed: bool, seed: int, threads: int) -> Family:
-    """HistGradientBoosting, or the better screened forest on a small classification table."""
-    n = len(cv.y)
-    forests = [r for r in rank(cv, rows) if r.family in ("extra_trees", "random_forest")]
-    if cv.repeats == 1 or not forests:
-        return HistGradientBoostingFamily(cv.task, n, skewed=skewed, seed=seed)
-    cls = ExtraTreesFamily if forests[0].family == "extra_trees" else RandomForestFamily
-    return cls(
-        cv.task, n, seed=seed, n_jobs=threads, n_trees=int(forests[0].params["n_estimators"])
-    )
-
-
-def _affordable_families(
-    families: list[Family], fold_seconds: dict[str, float], n_splits: int, share: float
-) -> list[Family]:
-    """Drop the second family when a few of its trials would not fit in its share.
-
-    LightGBM then keeps tuning until the deadline instead of leaving that share unused.
-    """
-    if len(families) < 2:
-        return families
-    second = families[1].family
-    if share < 3 * n_splits * fold_seconds[second]:
-        return families[:1]
-    return families
-
-
-def _smallest_learning_rate(tuning_seconds: float, default_trial_seconds: float) -> float:
-    """The lowest learning rate worth trying when about 15 trials should fit.
-
-    A trial at learning rate ``lr`` needs roughly ``0.15 / lr`` times the rounds (and
-    time) of default LightGBM (100 rounds at 0.1) before early stopping ends it.
-    """
-    if default_trial_seconds <= 0:
-        return 0.01
-    trials_of_default = tuning_seconds / default_trial_seconds
-    exact = float(np.clip(2.25 / max(trials_of_default, 1e-9), 0.01, 0.1))
-    # Rounded up to a few set values: the bound shapes Optuna's space, and a bound that
-    # moved with the clock's noise would give two runs of one seed different trials.
-    return next(step for step in _LEARNING_RATE_FLOORS if step >= exact - 1e-12)
 
 
 def _seed_bag(
