@@ -3,10 +3,11 @@
 The writer runs beside every serving worker (in the process each worker forks, on the
 machine's cores), so its CPU per row is most of what ``tabship serve --log`` costs a request
 (bench/serve.py measures that end to end, which a loaded machine blurs).
-This times, with ``time.thread_time`` (CPU of this thread, not the clock; the database
-server's own CPU is not counted), what the writer's thread does for each batch: prepare
-the rows (JSON, drift bins, hourly sums) and append them in one transaction — on SQLite
-and on a real PostgreSQL started here as the tests start theirs. The records are
+This times, with ``time.thread_time`` (CPU of this thread, not the clock), what the
+writer's thread does for each batch: prepare the rows (JSON, drift bins, hourly sums) and
+append them in one transaction — on SQLite and on a real PostgreSQL started here as the
+tests start theirs, whose own CPU for the rows (the server's processes, from /proc) is
+a column of its own. The records are
 insurance rows, one per request (each with its own time), as the server logs them.
 
     python bench/log_writer.py                     # 20,000 rows, batches of 200 and 500
@@ -22,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests._postgres, bench.monitor
 
-from bench.monitor import postgres  # noqa: E402
+from bench.serve import cpu_seconds, postgres, postmaster_pid  # noqa: E402
 
 from tabship.data import DriftReferences  # noqa: E402
 from tabship.monitor import LogRecord, new_record_id, open_log  # noqa: E402
@@ -79,14 +80,17 @@ def logged(records: list[dict[str, object]], charges: list[float], n: int) -> li
     ]
 
 
-def measure(url: str, rows: int, batch: int) -> tuple[float, float]:
-    """Microseconds of CPU per row: (prepare, append)."""
+def measure(
+    url: str, rows: int, batch: int, server_cpu: Callable[[], float]
+) -> tuple[float, float, float]:
+    """Microseconds of CPU per row: (prepare, append, the database server's)."""
     records, charges = insurance()
     reference = references(records, charges)
     log = open_log(url)
     log.append(MODEL, prepare_batch(MODEL, logged(records, charges, batch), reference))  # warm
     sent = logged(records, charges, rows)
     prepare = append = 0.0
+    server_before = server_cpu()
     for start in range(0, rows, batch):
         began = time.thread_time()
         prepared = prepare_batch(MODEL, sent[start : start + batch], reference)
@@ -94,9 +98,11 @@ def measure(url: str, rows: int, batch: int) -> tuple[float, float]:
         log.append(MODEL, prepared)
         prepare += middle - began
         append += time.thread_time() - middle
+    time.sleep(0.5)  # the server's WAL writer finishes its part
+    server = server_cpu() - server_before
     assert log.count(MODEL) == rows + batch
     log.close()
-    return prepare / rows * 1e6, append / rows * 1e6
+    return prepare / rows * 1e6, append / rows * 1e6, server / rows * 1e6
 
 
 def main() -> None:
@@ -105,28 +111,31 @@ def main() -> None:
     parser.add_argument("--batch", type=int, action="append")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     args = parser.parse_args()
-    print("| backend | batch | prepare µs/row | append µs/row | total µs/row |")
-    print("|---|---:|---:|---:|---:|")
+    print("| backend | batch | prepare µs/row | append µs/row | total µs/row | database µs/row |")
+    print("|---|---:|---:|---:|---:|---:|")
     for backend in args.backends:
         for batch in args.batch or [200, 500]:
-            with database(backend) as url:
-                prepare, append = measure(url, args.rows, batch)
+            with database(backend) as (url, server_cpu):
+                prepare, append, server = measure(url, args.rows, batch, server_cpu)
+            shown = f"{server:.1f}" if backend == "postgresql" else "-"
             print(
-                f"| {backend} | {batch} | {prepare:.1f} | {append:.1f} | {prepare + append:.1f} |"
+                f"| {backend} | {batch} | {prepare:.1f} | {append:.1f} | {prepare + append:.1f} "
+                f"| {shown} |"
             )
 
 
 @contextmanager
-def database(backend: str) -> Iterator[str]:
-    """A fresh SQLite file, or a database on a PostgreSQL server of its own."""
+def database(backend: str) -> Iterator[tuple[str, Callable[[], float]]]:
+    """A fresh SQLite file, or a database on a PostgreSQL server of its own; with a
+    reader of the server's CPU seconds (its main process and children; 0 for SQLite)."""
     if backend == "postgresql":
-        with postgres("auto") as url:
-            assert url is not None
-            yield url
+        with postgres() as server:
+            main = postmaster_pid(server)
+            yield server.new_database(), lambda: cpu_seconds({main})
         return
     folder = Path(tempfile.mkdtemp(prefix="tabship-logcpu-"))
     try:
-        yield f"sqlite:///{folder}/log.db"
+        yield f"sqlite:///{folder}/log.db", lambda: 0.0
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -125,7 +125,8 @@ class Mixed:
 
 def worker_rss_kb(master: int, workers: int) -> dict[int, int]:
     """{pid: VmRSS in kB} of the server's worker processes (the master itself when it
-    serves alone); multiprocessing's helpers in the same session are left out."""
+    serves alone): the children ``tabship serve`` forks, not multiprocessing's helpers
+    (``python -c "from multiprocessing..."``) nor a worker's log writer (its grandchild)."""
     if workers == 1:
         return {master: _rss_kb(master)}
     sizes = {}
@@ -137,7 +138,7 @@ def worker_rss_kb(master: int, workers: int) -> dict[int, int]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if int(stat[3]) == master and "spawn_main" in cmdline:
+        if int(stat[1]) == master and "multiprocessing" not in cmdline:
             sizes[int(entry.name)] = _rss_kb(int(entry.name))
     return sizes
 
