@@ -4,13 +4,14 @@ A :class:`LogWriter` thread inside a serving process shares the interpreter's lo
 the event loop: while it makes, encodes and writes rows (25-50 µs of CPU a request) no
 request is served, every batch costs lock hand-offs, and on a busy machine a writer that
 is preempted while holding the lock stalls the loop for a whole time slice. So a serving
-worker forks a :class:`WriterProcess` when it starts: the request path pickles the
-answer's values (1-2 µs, into bytes, which the garbage collector does not track: kept
-alive for the window, the values themselves set off 243 young and 22 older collections
-in 20,000 requests in-process) and appends them to a list; a small thread ships that
-list every ``ship_seconds`` down a pipe as one message; the child runs an ordinary
-:class:`LogWriter` (records made there, batches, retries, drops counted) with a
-connection of its own, on the other core.
+worker forks a :class:`WriterProcess` when it starts: the request path encodes the
+answer's values with ``marshal`` (plain Python values only, numpy's made Python's and
+dates their text, as the log stores them: 4 µs for one record; bytes, which the garbage
+collector does not track: kept alive for the window, the values themselves set off 243
+young and 22 older collections in 20,000 requests in-process) and appends them to a
+list; a small thread ships that list every ``ship_seconds`` down a pipe as one message;
+the child runs an ordinary :class:`LogWriter` (records made there, batches, retries,
+drops counted) with a connection of its own, on the other core.
 
 What the thread writer guaranteed still holds:
 
@@ -35,22 +36,24 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import io
 import itertools
 import logging
+import marshal
 import os
-import pickle  # noqa: TID251 - only between a worker and the child it forked, over their pipe
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from datetime import time as clock_time
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, Final, TypedDict, Unpack
+
+import numpy as np
 
 from tabship.monitor._log import open_log
 from tabship.monitor._shared import SharedCounts
@@ -97,9 +100,10 @@ class WriterProcess:
     """A :class:`LogWriter` in a forked child, fed by :meth:`submit` (see the module doc).
 
     ``make`` turns one submitted payload into its records; it runs in the child (it is
-    inherited through the fork, not sent), so a payload need only be picklable. ``model``
-    and the ``options`` are :class:`LogWriter`'s; ``ship_seconds`` is how long records
-    wait on this side before they are sent (what a kill -9 of this process loses).
+    inherited through the fork, not sent), so a payload need only hold values
+    (:func:`_plain_values`). ``model`` and the ``options`` are :class:`LogWriter`'s;
+    ``ship_seconds`` is how long records wait on this side before they are sent (what a
+    kill -9 of this process loses).
     """
 
     def __init__(
@@ -114,7 +118,7 @@ class WriterProcess:
         self.max_queue = max(int(options.get("max_queue", 10_000)), 1)
         self.ship_seconds = ship_seconds
         self._cond = threading.Condition()
-        self._entries: list[tuple[int, bytes]] = []  # (records, pickled payload)
+        self._entries: list[tuple[int, bytes]] = []  # (records, marshalled payload)
         self._rows = 0  # records in _entries
         self._in_transit = 0  # records taken by the shipping thread, not yet sent
         self._shipped = 0
@@ -139,12 +143,12 @@ class WriterProcess:
 
     def submit(self, count: int, payload: Any) -> None:
         """Queue the ``count`` records ``make(payload)`` returns (the first ``count``);
-        never blocks, never raises: what does not fit, or cannot be pickled, is dropped
+        never blocks, never raises: what does not fit, or is not made of plain values, is dropped
         and counted."""
         if count <= 0:
             return
         try:  # bytes now: nothing for the worker's garbage collector to trace meanwhile
-            data = pickle.dumps(payload, pickle.HIGHEST_PROTOCOL)
+            data = marshal.dumps(_plain_values(payload))
         except Exception as err:
             _log.error("Dropped %d rows the prediction log cannot send: %s", count, err)
             with self._cond:
@@ -269,7 +273,7 @@ class WriterProcess:
         return max(self._shipped - child.received, 0) + child.queued
 
     def _send(self, message: tuple[str, Any]) -> bool:
-        return self._send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+        return self._send_bytes(marshal.dumps(message))
 
     def _send_bytes(self, data: bytes) -> bool:
         """Send one message; False (and the child counted as gone) when the pipe is closed."""
@@ -293,8 +297,8 @@ class WriterProcess:
             try:
                 if remaining <= 0 or not self._acks.poll(remaining):
                     return False
-                ack = self._acks.recv()
-            except (EOFError, OSError):
+                ack = marshal.loads(self._acks.recv_bytes())
+            except (EOFError, OSError, ValueError):
                 return False
             if matches(ack):
                 return bool(ack[1])
@@ -354,7 +358,7 @@ def _child(
         while True:
             if rows.poll(PUBLISH_SECONDS):
                 try:
-                    kind, body = _trusted_loads(rows.recv_bytes())
+                    kind, body = marshal.loads(rows.recv_bytes())
                 except (EOFError, OSError):
                     break  # the worker is gone (kill -9): write what is here, then stop
                 if kind == "rows":  # one queue entry a message: its records made together
@@ -373,18 +377,18 @@ def _child(
         _publish(shared, writer)
         log.close()
         with sending, contextlib.suppress(OSError):
-            acks.send(("closed", True))
+            acks.send_bytes(marshal.dumps(("closed", True)))
 
 
 def _made(make: MakeRecords, entries: list[tuple[int, bytes]]) -> list[LogRecord]:
     """The records of every entry of one message (each entry's first ``count``); an
-    entry that names an untrusted type makes none (the writer counts them dropped)."""
+    entry that does not decode makes none (the writer counts them dropped)."""
     made: list[LogRecord] = []
     for count, payload in entries:
         try:
-            values = _trusted_loads(payload)
-        except pickle.UnpicklingError as err:
-            _log.error("Dropped %d rows the prediction log refused to load: %s", count, err)
+            values = marshal.loads(payload)
+        except (EOFError, ValueError, TypeError) as err:
+            _log.error("Dropped %d rows the prediction log could not read: %s", count, err)
             continue
         made.extend(make(values)[:count])
     return made
@@ -399,7 +403,7 @@ def _flush(
     done = writer.flush(timeout)
     _publish(shared, writer)
     with sending, contextlib.suppress(OSError):
-        acks.send((token, done))
+        acks.send_bytes(marshal.dumps((token, done)))
 
 
 def _publish(shared: SharedCounts, writer: LogWriter) -> None:
@@ -427,40 +431,35 @@ def _detach(held: set[int | signal.Signals]) -> None:
         pass
 
 
-# What an answer's values are made of, past Python's own types (which need no lookup):
-# numpy's arrays and scalars (a CSV upload's columns), and datetime's and pandas' dates.
-_TRUSTED: Final = frozenset(
-    {
-        ("numpy", "dtype"),
-        ("numpy", "ndarray"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy._core.numeric", "_frombuffer"),
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy.core.numeric", "_frombuffer"),
-        ("datetime", "date"),
-        ("datetime", "datetime"),
-        ("datetime", "timedelta"),
-        ("datetime", "timezone"),
-        ("pandas", "NA"),
-        ("pandas._libs.tslibs.nattype", "_nat_unpickle"),
-        ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
-    }
-)
+_PLAIN: Final = frozenset({str, int, float, bool, type(None), bytes})
 
 
-class _TrustedUnpickler(pickle.Unpickler):
-    """Loads only the types in ``_TRUSTED``. The pipe runs between a worker and the child
-    it forked, so nobody else writes to it; still, nothing tabship loads may name any
-    callable it likes (artifacts go through skops' type audit for the same reason), and a
-    refused message costs its own rows only: the writer drops and counts them."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _TRUSTED:
-            raise pickle.UnpicklingError(f"the prediction log does not load {module}.{name}")
-        return super().find_class(module, name)
-
-
-def _trusted_loads(data: bytes) -> Any:
-    return _TrustedUnpickler(io.BytesIO(data)).load()
+def _plain_values(value: Any) -> Any:
+    """``value`` made of what ``marshal`` holds and loads back as it was: Python's own
+    numbers, text, lists and dicts. numpy's arrays and numbers (a CSV upload's columns)
+    become Python's, as ``tolist`` and ``item`` make them (``marshal`` would write an
+    array or a float64 as raw bytes); a date, time or pandas' NaT becomes its text and
+    pandas' NA None, as the log stores them. Anything else is refused (TypeError): the
+    pipe carries values, never objects that run code when loaded."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is list or kind is tuple:  # scalars inline: this runs on every logged request
+        return [item if type(item) in _PLAIN else _plain_values(item) for item in value]
+    if kind is dict or isinstance(value, Mapping):
+        return {
+            key if type(key) in _PLAIN else _plain_values(key): (
+                item if type(item) in _PLAIN else _plain_values(item)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, np.ndarray):
+        return _plain_values(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain_values(value.item())
+    if isinstance(value, date | clock_time | timedelta):
+        return str(value)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and value is pandas.NA:
+        return None
+    raise TypeError(f"the prediction log does not send {kind.__name__} values")

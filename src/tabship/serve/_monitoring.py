@@ -4,8 +4,8 @@ Every scored record gets an id (32 hex digits) whether or not a log is configure
 answer has the same shape either way. With ``--log URL`` each worker opens the log in
 its lifespan and hands every answer to a ``tabship.monitor.WriterProcess``, a writer in a
 process the worker forks: the request path appends one entry per answer (its values,
-pickled; the records are made in the writer's process) and never waits on the
-database, nor shares the interpreter's lock with the writing. The lifespan's shutdown
+encoded with ``marshal``; the records are made in the writer's process) and never waits
+on the database, nor shares the interpreter's lock with the writing. The lifespan's shutdown
 (SIGTERM) closes the writer, which writes everything queued before the worker exits.
 
 ``tabship.monitor`` (and SQLAlchemy with it) is imported only when a log is configured:
@@ -152,7 +152,7 @@ class ServedLog:
         """Hand one answer's records to the writer (never blocks; a full queue drops
         and counts). ``columns`` are the validated values per field, row k = record k.
 
-        The request pays for one pickle of the answer's own values and a list entry:
+        The request pays for one encoding of the answer's own values and a list entry:
         the records are made in the writer's process by :func:`answer_records`.
         """
         now = time.time()
@@ -187,9 +187,10 @@ class ServedLog:
             self.log.close()
 
 
-def answer_records(payload: tuple[Any, ...]) -> list[LogRecord]:
+def answer_records(payload: Sequence[Any]) -> list[LogRecord]:
     """The records of one answer :meth:`ServedLog.submit` handed over (called in the
-    writer's process): one per id, the inputs as plain values by field."""
+    writer's process, from plain values: ``WriterProcess`` sends numpy's as Python's):
+    one per id, the inputs by field."""
     from tabship.monitor import LogRecord
 
     route, ids, columns, predictions, probabilities, warnings, latency_ms, epoch = payload
@@ -200,22 +201,11 @@ def answer_records(payload: tuple[Any, ...]) -> list[LogRecord]:
             record_id,
             now,
             route,
-            {name: _plain(column[i]) for name, column in fields},
-            _plain(predictions[i]),
+            {name: column[i] for name, column in fields},
+            predictions[i],
             None if probabilities is None else probabilities[i],
             warnings[i] if i < len(warnings) else (),
             latency_ms,
         )
         for i, record_id in enumerate(ids)
     ]
-
-
-_PLAIN = frozenset({int, float, str, bool, type(None)})
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as its Python value (a CSV's columns are numpy arrays)."""
-    if type(value) in _PLAIN:  # a JSON answer's values: nearly every call
-        return value
-    item = getattr(value, "item", None)
-    return item() if callable(item) and not isinstance(value, str | bytes) else value
