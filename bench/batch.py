@@ -12,8 +12,12 @@ noted before and after: this machine is shared, so compare ratios within one run
     python bench/batch.py                               # 300k and 1M rows
     python bench/batch.py --baseline /tmp/wt-batch      # also an older checkout, same run
 
-``--baseline`` times a checkout of an older commit (``git worktree add /tmp/wt-batch
-SHA``) on the same files and models, in the same run, each file alternately.
+Each file is scored alternately by three variants of the current code: LightGBM's C
+library alone (``TABSHIP_COMPILED_TREES=0``), the models compiled by lleaves on their
+first big batch (an empty cache: the build runs beside the scoring and the command waits
+for it at exit), and the compiled models from the cache of an earlier run (what every
+run after the first gets). ``--baseline`` adds a checkout of an older commit (``git
+worktree add /tmp/wt-batch SHA``) on the same files and models.
 
 Writes bench/results/batch.md and batch.json.
 """
@@ -21,6 +25,7 @@ Writes bench/results/batch.md and batch.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -28,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -102,19 +109,45 @@ def resampled_csv(rows: int, out: Path) -> Path:
     return path
 
 
-def timed_predict(checkout: Path, model: Path, source: Path, out: Path) -> dict[str, float]:
-    """One ``tabship predict`` of ``source`` with the code of ``checkout``."""
+@dataclass
+class Variant:
+    """A way to run ``tabship predict``: the code of ``checkout``, with ``env()`` added
+    to the environment of each run."""
+
+    label: str
+    checkout: Path
+    env: Callable[[], dict[str, str]]
+
+
+def variants(baseline: Path | None, tmp: Path) -> list[Variant]:
+    warm = tmp / "warm-cache"
+    fresh = (tmp / f"cold-cache-{i}" for i in itertools.count())
+    found = [
+        Variant("C library", ROOT, lambda: {"TABSHIP_COMPILED_TREES": "0"}),
+        Variant("compiled, first run", ROOT, lambda: {"TABSHIP_CACHE_DIR": str(next(fresh))}),
+        Variant("compiled", ROOT, lambda: {"TABSHIP_CACHE_DIR": str(warm)}),
+    ]
+    if baseline:
+        found.insert(0, Variant("before", baseline, dict))
+    return found
+
+
+def timed_predict(variant: Variant, model: Path, source: Path, out: Path) -> dict[str, float]:
+    """One ``tabship predict`` of ``source`` the way ``variant`` says."""
     python = ROOT / ".venv" / "bin" / "python"
     command = [str(python), "-m", "tabship", "predict", str(model), str(source),
                "-o", str(out), "--force", "-q"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(checkout / "src"), "PYTHONWARNINGS": "ignore"}
+    env = {
+        **os.environ, "PYTHONPATH": str(variant.checkout / "src"), "PYTHONWARNINGS": "ignore",
+        **variant.env(),
+    }  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", WORKER, *command],
         capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     if measured["status"] != 0:
-        raise SystemExit(f"tabship predict failed ({checkout}): {done.stderr}")
+        raise SystemExit(f"tabship predict failed ({variant.label}): {done.stderr}")
     return measured
 
 
@@ -123,18 +156,27 @@ def load_average() -> str:
 
 
 def measure(
-    checkouts: dict[str, Path], models: dict[str, Path], sizes: list[int], repeats: int, tmp: Path
+    found: list[Variant],
+    models: dict[str, Path],
+    sizes: list[int],
+    repeats: tuple[int, int],
+    tmp: Path,
 ) -> list[dict[str, object]]:
+    """Every model, file and variant; ``repeats``: runs of the one-row file, of the others."""
     rows: list[dict[str, object]] = []
     one = tmp / "adult-1.csv"
     pd.read_csv(adult_path(), nrows=1).to_csv(one, index=False)
     for model_name, model in models.items():
+        warm = next(v for v in found if v.label == "compiled")
+        timed_predict(warm, model, resampled_csv(sizes[0], tmp), tmp / "out.csv")  # builds
         for n in [1, *sizes]:
             source = one if n == 1 else resampled_csv(n, tmp)
-            runs: dict[str, list[dict[str, float]]] = {label: [] for label in checkouts}
-            for _ in range(repeats if n == 1 else 1):
-                for label, checkout in checkouts.items():  # alternately: same load for each
-                    runs[label].append(timed_predict(checkout, model, source, tmp / "out.csv"))
+            runs: dict[str, list[dict[str, float]]] = {v.label: [] for v in found}
+            for _ in range(repeats[0] if n == 1 else repeats[1]):
+                for variant in found:  # alternately: the same load for each
+                    runs[variant.label].append(
+                        timed_predict(variant, model, source, tmp / "out.csv")
+                    )
             for label, measured in runs.items():
                 seconds = statistics.median(m["seconds"] for m in measured)
                 row = {
@@ -181,17 +223,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="*", default=[300_000, 1_000_000])
     parser.add_argument("--train-budget", type=float, default=60.0)
     parser.add_argument("--repeats", type=int, default=5, help="runs of the one-row file")
+    parser.add_argument("--big-repeats", type=int, default=3, help="runs of the other files")
     parser.add_argument("--baseline", type=Path, help="a checkout of an older commit")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     ensemble = ensemble_model(args.train_budget)
     models = {"adult LightGBM": single_lightgbm_model(ensemble), "adult ensemble": ensemble}
-    checkouts = {"now": ROOT}
-    if args.baseline:
-        checkouts = {"before": args.baseline, "now": ROOT}
     started_load, started = load_average(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with tempfile.TemporaryDirectory() as tmp:
-        rows = measure(checkouts, models, args.rows, args.repeats, Path(tmp))
+        found = variants(args.baseline, Path(tmp))
+        rows = measure(found, models, args.rows, (args.repeats, args.big_repeats), Path(tmp))
     members = {name: json.loads((m / "metrics.json").read_text())["best_model"]
                for name, m in models.items()}  # fmt: skip
     lines = [
@@ -201,11 +242,15 @@ def main() -> None:
         f"{started_load} at the start, {load_average()} at the end (a shared machine: "
         "compare the ratios measured in one run). Whole command timed in a fresh process "
         "(start, load, read, validate, score, write); a file of 1 row is the time to a "
-        f"first scored row (median of {args.repeats}); peak RSS of the process. Models: "
+        f"first scored row (median of {args.repeats} runs; of {args.big_repeats} for the "
+        "others); peak RSS of the process. 'C library': LightGBM's; 'compiled': the models "
+        "lleaves compiled, from the cache; 'compiled, first run': an empty cache, the build "
+        "included. Models: "
         + "; ".join(f"{name}: {best}" for name, best in members.items())
         + ". Reproduce: `python bench/batch.py [--baseline CHECKOUT]`.",
         "",
-        *table(rows, "before", "now"),
+        *table(rows, "C library", "compiled"),
+        *(table(rows, "before", "compiled")[len(rows) + 2 :] if args.baseline else []),
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "batch.json").write_text(json.dumps(rows, indent=2))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gzip
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,12 @@ import httpx
 import pytest
 
 DATASETS = Path(__file__).parent / "datasets"
+
+# Compiled LightGBM models (tabship.plan.cache_folder) go to a folder of this run, which
+# the servers and commands the tests start inherit, not to the user's cache.
+if "TABSHIP_CACHE_DIR" not in os.environ:
+    os.environ["TABSHIP_CACHE_DIR"] = tempfile.mkdtemp(prefix="tabship-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["TABSHIP_CACHE_DIR"], ignore_errors=True)
 
 # httpx's module functions (httpx.get, httpx.post, ...) give up after 5 s, and on this
 # shared 2-core machine a first CSV upload (pandas' import) or an explained record took

@@ -6,11 +6,13 @@ plan, written to its files and read back, must reproduce ``Pipeline.predict`` /
 ``predict_proba`` to 1e-9 (1e-12 relative for huge values) on records it never saw,
 including missing values, unseen categories and numbers far outside the training range,
 one record at a time and all at once (bit for bit alike), with Treelite and with LightGBM
-(its C library as a worker loads it, and its Python package as batch scoring does).
+(its C library as a worker loads it, and its Python package as batch scoring does), and
+with LightGBM models compiled by lleaves for batches of 10,000 rows and more.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -68,8 +70,28 @@ def test_plan_agrees_with_the_pipeline(name):
             tiled = np.concatenate([expected] * 40)
             got_big = plan.predict(big, 40 * len(records))
             np.testing.assert_allclose(got_big, tiled, rtol=1e-12, atol=1e-9, err_msg=message)
+            if native == "lightgbm library":
+                _check_compiled_trees(plan, checked.columns, expected, message)
     has_dates = any(f.role == "datetime" for f in schema.feature_fields)
     assert has_dates or compiled == len(pipelines), f"{name}: only {compiled} compiled"
+
+
+def _check_compiled_trees(plan, columns, expected, message):
+    """Batches of 10,000 rows and more move to the LightGBM models lleaves compiled, once
+    built: the same bits as LightGBM's C library, so the pipeline's numbers to 1e-9."""
+    if not plan.compiled_trees() or importlib.util.find_spec("lleaves") is None:
+        return
+    times = 10_000 // len(expected) + 1
+    n = times * len(expected)
+    huge = {k: list(v) * times for k, v in columns.items()}
+    before = plan.predict(huge, n)  # LightGBM's C library; the builds start
+    for forest in plan.compiled_trees():
+        assert forest.wait() is not None, f"{message}: {forest.failure}"
+    after = plan.predict(huge, n)
+    assert all(forest.failure is None for forest in plan.compiled_trees()), message
+    np.testing.assert_array_equal(after, before, err_msg=message)
+    tiled = np.concatenate([expected] * times)
+    np.testing.assert_allclose(after, tiled, rtol=1e-12, atol=1e-9, err_msg=message)
 
 
 @pytest.mark.parametrize("name", ["insurance", "adult"])

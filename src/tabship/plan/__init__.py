@@ -10,8 +10,9 @@ dataclasses that read and write ``plan.json``):
 - the serving runtime *executes* them: ``Plan.from_files(files).predict(columns, n)``.
 
 ``import tabship.plan`` loads numpy only (Treelite when a plan is built, LightGBM only
-for ``native_lightgbm``); the compile side loads on first use, so a server worker never
-imports scikit-learn, pandas or LightGBM through this package.
+for ``native_lightgbm``, lleaves on a LightGBM model's first big batch); the compile
+side loads on first use, so a server worker never imports scikit-learn, pandas or
+LightGBM through this package.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tabship._lazy import lazy_attributes
+from tabship.plan._compiled import CompiledForest, cache_folder
 from tabship.plan._execute import Plan, TreePredictor
 from tabship.plan._format import PLAN_FILE, PLAN_FORMAT, PlanError
 from tabship.plan._spec import (
@@ -57,6 +59,7 @@ __all__ = [
     "PLAN_FORMAT",
     "CodesStep",
     "CoerceStep",
+    "CompiledForest",
     "ColumnPart",
     "ColumnStep",
     "DeriveStep",
@@ -81,6 +84,7 @@ __all__ = [
     "TreePredictor",
     "TreesModel",
     "VotingNode",
+    "cache_folder",
     "compile_plan",
     "plan_files",
     "probe_records",

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tabship.artifact import inflation_limit
+from tabship.plan._compiled import CompiledForest
 from tabship.plan._format import PLAN_FILE, PlanError
 from tabship.plan._gtil import GTILError, TreeliteModel
 from tabship.plan._lightgbm import LightGBMError, LightGBMModel, lightgbm_library
@@ -89,6 +90,7 @@ class Plan:
         self.classes = spec.classes
         self.inputs = list(spec.inputs)
         models = _Models(blobs, native_lightgbm, dict(tree_predictors or {}), lightgbm_library)
+        self._models = models
         try:
             self._predict = _node_function(spec.root, models)
         except (KeyError, TypeError, ValueError) as error:
@@ -118,6 +120,11 @@ class Plan:
     @property
     def classifier(self) -> bool:
         return self.spec.classifier
+
+    def compiled_trees(self) -> list[CompiledForest]:
+        """The compiled forms of the LightGBM models that LightGBM's C library scores
+        (each is built on its model's first big batch; ``CompiledForest.wait``)."""
+        return [model.compiled(margin) for model, margin in self._models.libraries]
 
     def predict(self, columns: Frame, n: int) -> Floats:
         """Outputs for ``n`` rows given as one sequence per input field (missing: None)."""
@@ -230,6 +237,7 @@ class _Models:
         self.native = native
         self.replacements = replacements
         self.library = library
+        self.libraries: list[tuple[LightGBMModel, bool]] = []  # C library models, margin
 
     def function(self, model: PlanModel) -> _ModelFunction:
         if isinstance(model, LogTargetModel):
@@ -283,6 +291,7 @@ class _Models:
             loaded = LightGBMModel(library, self.blob(model.lightgbm))
         except LightGBMError:
             return None
+        self.libraries.append((loaded, margin))
         return lambda X: loaded.predict(X, margin=margin)
 
     def blob(self, name: str) -> bytes:

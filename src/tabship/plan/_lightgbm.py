@@ -10,6 +10,10 @@ scikit-learn) is never imported by a worker.
 A batch goes through ``LGBM_BoosterPredictForMat`` of the same booster, which runs the
 same per-row code: a record alone and the same record in a batch get the same bits. A
 worker without LightGBM installed (the ``serve`` extra alone) keeps Treelite.
+
+Big batches (``tabship predict``, CSV uploads) move to the model compiled by lleaves
+(``_compiled``) once it is built, after it has agreed with the C library on the rows of
+the batch where it joins, to 1e-9 relative.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import threading
 import numpy as np
 from numpy.typing import NDArray
 
+from tabship.plan._compiled import CompiledForest
 from tabship.plan._native import packaged_library
 
 __all__ = ["LightGBMError", "LightGBMModel", "lightgbm_library"]
@@ -28,6 +33,9 @@ __all__ = ["LightGBMError", "LightGBMModel", "lightgbm_library"]
 _DTYPE_FLOAT64 = 1  # C_API_DTYPE_FLOAT64
 _PREDICT_NORMAL, _PREDICT_RAW_SCORE = 0, 1  # C_API_PREDICT_*
 _MANY_ROWS = 1000  # from this many rows a batch predicts on every core
+_COMPILED_ROWS = 10_000  # from this many rows a batch asks for the compiled model
+_AGREEMENT_ROWS = 1000  # rows checked against the C library before it takes over
+_AGREEMENT = 1e-9  # relative (absolute under 1)
 _lock = threading.Lock()
 _loaded: list[ctypes.CDLL | None] = []  # [] not tried yet; [None] not installed
 
@@ -97,6 +105,9 @@ class LightGBMModel:
         self._one_row: dict[int, ctypes.c_void_p] = {}  # predict type -> fast config
         self._one_row_lock = threading.Lock()
         self._threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        self._text = text
+        self._compiled: dict[int, CompiledForest] = {}  # predict type -> compiled model
+        self._agreed: set[int] = set()
 
     def __del__(self) -> None:
         lib = getattr(self, "_lib", None)
@@ -114,8 +125,8 @@ class LightGBMModel:
         kind = _PREDICT_RAW_SCORE if margin else _PREDICT_NORMAL
         n = len(rows)
         out = np.empty((n, self.num_class), dtype=np.float64)
-        written = ctypes.c_int64()
         if n == 1:
+            written = ctypes.c_int64()
             with self._one_row_lock:
                 self._check(
                     self._lib.LGBM_BoosterPredictForMatSingleRowFast(
@@ -124,8 +135,44 @@ class LightGBMModel:
                     )
                 )  # fmt: skip
             return out
+        if n >= _COMPILED_ROWS:
+            compiled = self._compiled_predict(rows, kind)
+            if compiled is not None:
+                return compiled.reshape(n, self.num_class)
+        return self._predict_many(rows, kind, out)
+
+    def compiled(self, margin: bool) -> CompiledForest:
+        """The compiled form of this model (built on its first big batch)."""
+        kind = _PREDICT_RAW_SCORE if margin else _PREDICT_NORMAL
+        with self._one_row_lock:
+            forest = self._compiled.get(kind)
+            if forest is None:
+                forest = CompiledForest(self._text, margin=margin, threads=self._threads)
+                self._compiled[kind] = forest
+        return forest
+
+    def _compiled_predict(self, rows: NDArray[np.float64], kind: int) -> NDArray[np.float64] | None:
+        forest = self.compiled(kind == _PREDICT_RAW_SCORE)
+        predict = forest.predictor()
+        if predict is None:
+            return None
+        if kind not in self._agreed:
+            head = rows[:_AGREEMENT_ROWS]
+            expected = self._predict_many(head, kind, np.empty((len(head), self.num_class)))
+            got = predict(head).reshape(expected.shape)
+            if not _agree(got, expected):
+                forest.give_up("it disagreed with LightGBM's C library")
+                return None
+            self._agreed.add(kind)
+        return predict(rows)
+
+    def _predict_many(
+        self, rows: NDArray[np.float64], kind: int, out: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        n = len(rows)
         threads = self._threads if n >= _MANY_ROWS else 1
         if n:
+            written = ctypes.c_int64()
             self._check(
                 self._lib.LGBM_BoosterPredictForMat(
                     self.handle, rows.ctypes.data, _DTYPE_FLOAT64, n, self.num_feature, 1, kind,
@@ -156,3 +203,8 @@ class LightGBMModel:
     def _check(self, status: int) -> None:
         if status != 0:
             raise LightGBMError(self._lib.LGBM_GetLastError().decode("utf-8", "replace"))
+
+
+def _agree(got: NDArray[np.float64], expected: NDArray[np.float64]) -> bool:
+    scale = np.maximum(np.abs(expected), 1.0)
+    return bool(np.all(np.abs(got - expected) <= _AGREEMENT * scale))
