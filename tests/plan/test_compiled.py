@@ -4,6 +4,7 @@ private cache, refused from a folder others can write, and dropped when they dis
 from __future__ import annotations
 
 import os
+import select
 import stat
 import subprocess
 import sys
@@ -142,18 +143,29 @@ def test_cache_folder_follows_xdg_without_tabship_cache_dir(monkeypatch, tmp_pat
     assert cache_folder() == tmp_path / "tabship" / "compiled-trees"
 
 
-def test_a_short_run_waits_for_the_build_so_the_next_run_has_it(cache):
-    """The process ends right after its first big batch; the build still lands."""
+def test_a_short_run_leaves_the_build_running_and_the_next_run_has_it(cache):
+    """The process that asked ends at once; its build, a process of its own, lands."""
     text = small_booster("binary").model_to_string()
     code = (
         "import sys, numpy as np\n"
         "from tabship.plan._lightgbm import LightGBMModel, lightgbm_library\n"
         "model = LightGBMModel(lightgbm_library(), sys.stdin.read().encode())\n"
         f"model.predict(np.zeros(({BIG}, 5)), margin=True)\n"
+        "print(model.compiled(margin=True)._builder.pid)\n"
     )
     env = {**os.environ, "TABSHIP_CACHE_DIR": str(cache.parent)}
     result = subprocess.run(
         [sys.executable, "-c", code], input=text, capture_output=True, text=True, env=env
     )
     assert result.returncode == 0, result.stderr
-    assert [p.suffix for p in cache.iterdir()] == [".o"]
+    try:
+        builder = os.pidfd_open(int(result.stdout))  # not our child: wait on its pidfd
+    except ProcessLookupError:
+        pass  # it has ended already
+    else:
+        try:
+            select.select([builder], [], [])
+        finally:
+            os.close(builder)
+    assert [p.suffix for p in cache.iterdir()] == [".o"]  # no lock or temporary left
+    assert CompiledForest(text.encode(), margin=True, threads=1).predictor() is not None
