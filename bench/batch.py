@@ -13,11 +13,11 @@ noted before and after: this machine is shared, so compare ratios within one run
     python bench/batch.py --baseline /tmp/wt-batch      # also an older checkout, same run
 
 Each file is scored alternately by three variants of the current code: LightGBM's C
-library alone (``TABSHIP_COMPILED_TREES=0``), a first run on an empty cache (the build
-starts in a process of its own at the lowest priority; the run keeps the C library until
-it lands), and the compiled models from the cache of an earlier run (what every run
-after the first gets). ``--baseline`` adds a checkout of an older commit (``git
-worktree add /tmp/wt-batch SHA``) on the same files and models.
+library alone (``TABSHIP_COMPILED_TREES=0``), a first run on an empty cache (it scores
+with the C library and starts the build as it exits, in a process of its own), and the
+compiled models from the cache of an earlier run (what every run after the first gets).
+``--baseline`` adds a checkout of an older commit (``git worktree add /tmp/wt-batch
+SHA``) on the same files and models.
 
 Writes bench/results/batch.md and batch.json.
 """
@@ -258,7 +258,7 @@ def main() -> None:
         f"first scored row (median of {args.repeats} runs; of {args.big_repeats} for the "
         "others); peak RSS of the process. 'C library': LightGBM's; 'compiled': the models "
         "lleaves compiled, from the cache; 'compiled, first run': an empty cache (the build "
-        "runs beside it, niced, and outlives it). Models: "
+        "starts as it exits and outlives it). Models: "
         + "; ".join(f"{name}: {best}" for name, best in members.items())
         + ". Reproduce: `python bench/batch.py [--baseline CHECKOUT]`.",
         "",
