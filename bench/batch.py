@@ -28,6 +28,7 @@ import argparse
 import itertools
 import json
 import os
+import select
 import statistics
 import subprocess
 import sys
@@ -137,15 +138,18 @@ def timed_predict(variant: Variant, model: Path, source: Path, out: Path) -> dic
     python = ROOT / ".venv" / "bin" / "python"
     command = [str(python), "-m", "tabship", "predict", str(model), str(source),
                "-o", str(out), "--force", "-q"]  # fmt: skip
+    added = variant.env()
     env = {
         **os.environ, "PYTHONPATH": str(variant.checkout / "src"), "PYTHONWARNINGS": "ignore",
-        **variant.env(),
+        **added,
     }  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", WORKER, *command],
         capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
     measured = json.loads(done.stdout.strip().splitlines()[-1])
+    if "TABSHIP_CACHE_DIR" in added:  # a build it left would slow down the next runs
+        wait_for_builders(Path(added["TABSHIP_CACHE_DIR"]))
     if measured["status"] != 0:
         raise SystemExit(f"tabship predict failed ({variant.label}): {done.stderr}")
     return measured
@@ -163,6 +167,26 @@ def build_compiled(model: Path, cache: Path) -> None:
     env = {**os.environ, "TABSHIP_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT / "src")}
     python = ROOT / ".venv" / "bin" / "python"
     subprocess.run([str(python), "-c", code, str(model)], check=True, env=env)
+
+
+def wait_for_builders(cache: Path) -> None:
+    """Until the compiled-model builders at work on ``cache`` have ended (they are not
+    our children: waited on through their pidfds)."""
+    for entry in os.listdir("/proc"):
+        try:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if b"tabship.plan._compiled_build" not in command or str(cache).encode() not in command:
+            continue
+        try:
+            handle = os.pidfd_open(int(entry))
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([handle], [], [])
+        finally:
+            os.close(handle)
 
 
 def load_average() -> str:
