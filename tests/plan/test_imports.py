@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-UNWANTED = ("sklearn", "pandas", "lightgbm", "scipy", "treelite", "tabship.plan._compile")
+UNWANTED = (
+    "sklearn", "pandas", "lightgbm", "scipy", "treelite", "tabship.plan._compile",
+    "tabship.plan._compiled", "tabship.plan._compiled_build", "lleaves", "llvmlite",
+)  # fmt: skip
 
 
 def test_import_plan_leaves_out_scikit_learn_pandas_lightgbm_and_the_compiler():

@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tabship._lazy import lazy_attributes
-from tabship.plan._compiled import CompiledForest, cache_folder
 from tabship.plan._execute import Plan, TreePredictor
 from tabship.plan._format import PLAN_FILE, PLAN_FORMAT, PlanError
 from tabship.plan._spec import (
@@ -52,6 +51,7 @@ from tabship.plan._spec_steps import (
 
 if TYPE_CHECKING:
     from tabship.plan._compile import Probe, Prober, compile_plan, plan_files, probe_records
+    from tabship.plan._compiled import CompiledForest, cache_folder
 
 __all__ = [
     "LINKS",
@@ -93,6 +93,8 @@ __all__ = [
 __getattr__ = lazy_attributes(
     __name__,
     {
+        "CompiledForest": "tabship.plan._compiled",
+        "cache_folder": "tabship.plan._compiled",
         "Probe": "tabship.plan._compile",
         "Prober": "tabship.plan._compile",
         "compile_plan": "tabship.plan._compile",

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from tabship.artifact import inflation_limit
-from tabship.plan._compiled import CompiledForest
 from tabship.plan._format import PLAN_FILE, PlanError
 from tabship.plan._gtil import GTILError, TreeliteModel
 from tabship.plan._lightgbm import LightGBMError, LightGBMModel, lightgbm_library
@@ -36,6 +36,9 @@ from tabship.plan._spec import (
     VotingNode,
 )
 from tabship.plan._steps import Frame, frame_function, matrix_function
+
+if TYPE_CHECKING:
+    from tabship.plan._compiled import CompiledForest
 
 __all__ = ["Plan", "TreePredictor", "apply_link"]
 

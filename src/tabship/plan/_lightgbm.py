@@ -21,12 +21,15 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from tabship.plan._compiled import CompiledForest
 from tabship.plan._native import packaged_library
+
+if TYPE_CHECKING:
+    from tabship.plan._compiled import CompiledForest
 
 __all__ = ["LightGBMError", "LightGBMModel", "lightgbm_library"]
 
@@ -143,6 +146,9 @@ class LightGBMModel:
 
     def compiled(self, margin: bool) -> CompiledForest:
         """The compiled form of this model (built on its first big batch)."""
+        # Imported on a first big batch: a worker scoring one record never needs it.
+        from tabship.plan._compiled import CompiledForest
+
         kind = _PREDICT_RAW_SCORE if margin else _PREDICT_NORMAL
         with self._one_row_lock:
             forest = self._compiled.get(kind)
