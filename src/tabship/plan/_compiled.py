@@ -79,7 +79,7 @@ class CompiledForest:
             model = self._model
         return None if model is None else self._predict_with(model)
 
-    def wait(self, timeout: float | None = None) -> Predictor | None:
+    def wait(self) -> Predictor | None:
         """The compiled model, built now when the cache lacks it (None: it failed, see
         ``failure``, or another process is building it)."""
         self.predictor()
@@ -88,7 +88,7 @@ class CompiledForest:
         if build is not None:
             builder = build_now(build)
             if builder is not None:
-                builder.wait(timeout)
+                builder.wait()
             with self._lock:
                 self._load_or_fail()
         with self._lock:

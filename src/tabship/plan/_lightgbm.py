@@ -127,8 +127,8 @@ class LightGBMModel:
             )
         kind = _PREDICT_RAW_SCORE if margin else _PREDICT_NORMAL
         n = len(rows)
-        out = np.empty((n, self.num_class), dtype=np.float64)
         if n == 1:
+            out = np.empty((1, self.num_class), dtype=np.float64)
             written = ctypes.c_int64()
             with self._one_row_lock:
                 self._check(
@@ -142,7 +142,7 @@ class LightGBMModel:
             compiled = self._compiled_predict(rows, kind)
             if compiled is not None:
                 return compiled.reshape(n, self.num_class)
-        return self._predict_many(rows, kind, out)
+        return self._predict_many(rows, kind)
 
     def compiled(self, margin: bool) -> CompiledForest:
         """The compiled form of this model (built on its first big batch)."""
@@ -164,7 +164,7 @@ class LightGBMModel:
             return None
         if kind not in self._agreed:
             head = rows[:_AGREEMENT_ROWS]
-            expected = self._predict_many(head, kind, np.empty((len(head), self.num_class)))
+            expected = self._predict_many(head, kind)
             got = predict(head).reshape(expected.shape)
             if not _agree(got, expected):
                 forest.give_up("it disagreed with LightGBM's C library")
@@ -172,10 +172,9 @@ class LightGBMModel:
             self._agreed.add(kind)
         return predict(rows)
 
-    def _predict_many(
-        self, rows: NDArray[np.float64], kind: int, out: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
+    def _predict_many(self, rows: NDArray[np.float64], kind: int) -> NDArray[np.float64]:
         n = len(rows)
+        out = np.empty((n, self.num_class), dtype=np.float64)
         threads = self._threads if n >= _MANY_ROWS else 1
         if n:
             written = ctypes.c_int64()
