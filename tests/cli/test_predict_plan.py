@@ -26,7 +26,8 @@ from tests.conftest import dataset_path
 pytestmark = pytest.mark.integration
 
 # The libraries a one-row file must not import: building the pipeline needs them all.
-HEAVY = ("sklearn", "skops", "scipy", "lightgbm")
+# pydantic: typer 0.29 builds a TypeAdapter per option on every run (constraints.txt).
+HEAVY = ("sklearn", "skops", "scipy", "lightgbm", "pydantic")
 
 
 class PipelineScorer:
