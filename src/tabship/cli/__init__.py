@@ -27,6 +27,8 @@ __getattr__ = lazy_attributes(__name__, {"app": "tabship.cli._app"})
 
 def main() -> None:
     """Console-script entry point: run the app, turning errors into one readable line."""
-    from tabship.cli._app import main as run
+    from tabship._lazy import paused_collection
 
+    with paused_collection():
+        from tabship.cli._app import main as run
     run()

@@ -8,6 +8,7 @@ traceback for bug reports.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import warnings
@@ -47,6 +48,22 @@ for _module in (train, info, pack, predict, serve, feedback, monitor, smoke, dep
 
 def main() -> None:
     """Console-script entry point: run the app, turning errors into one readable line."""
+    try:
+        _run()
+    finally:
+        _skip_collection_at_exit()
+
+
+def _skip_collection_at_exit() -> None:
+    """At exit CPython collects garbage again and again while it clears modules: with pandas
+    loaded, 0.06-0.1 s of the 0.6 s a one-row ``tabship predict`` takes. Freezing the heap
+    skips that work. Nothing is lost: every command has closed its files by now (outputs
+    are written to a temporary file, then renamed), ``atexit`` hooks and ``weakref``
+    finalizers still run, and the operating system takes the memory back."""
+    gc.freeze()
+
+
+def _run() -> None:
     debug = os.environ.get("TABSHIP_DEBUG") == "1"
     if not debug:
         _show_only_tabship_warnings()

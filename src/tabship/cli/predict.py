@@ -95,9 +95,12 @@ def predict_command(
         return
     from contextlib import closing, nullcontext
 
-    from tabship.batch import score_file
+    from tabship._lazy import paused_collection
 
-    scorer = _scorer(url or model, api_key, data)
+    with paused_collection():
+        from tabship.batch import score_file
+
+        scorer = _scorer(url or model, api_key, data)
     if url:
         from tabship.artifact import load as load_artifact
 

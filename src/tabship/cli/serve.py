@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
+from tabship._lazy import paused_collection
 from tabship.cli._console import console
 from tabship.errors import OptionError
 
@@ -128,7 +129,8 @@ def serve_command(
         os.environ.setdefault(variable, "1")
     n_workers = workers or default_workers()
     _check_cors(cors or [])
-    loaded = _load_or_fail(model)  # once: several workers are forked from this process
+    with paused_collection():
+        loaded = _load_or_fail(model)  # once: several workers are forked from this process
     log_options = None
     if log:
         log_options = _log_options(log, log_retention, log_exclude or [], log_optional)
@@ -245,12 +247,14 @@ class AppOptions(TypedDict):
 
 
 def _run_one(loaded: Model, host: str, port: int, options: AppOptions) -> None:
-    import uvicorn
+    with paused_collection():
+        import uvicorn
 
-    from tabship.serve import create_app
+        from tabship.serve import create_app
 
+        app = create_app(loaded, **options)
     uvicorn.run(
-        create_app(loaded, **options),
+        app,
         host=host,
         port=port,
         log_level="info",
@@ -269,7 +273,8 @@ def _run_workers(loaded: Model, host: str, port: int, workers: int, options: App
             metrics_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="tabship-"))
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         listener = stack.enter_context(_listening_socket(host, port))
-        config = _server_config(loaded, options)
+        with paused_collection():  # frozen, the parent's objects stay shared by the workers
+            config = _server_config(loaded, options)
         _log_listening(listener)
         code = run_workers(workers, lambda: _serve_forked(config, listener))
     if code:
