@@ -38,7 +38,11 @@ from pathlib import Path
 
 import httpx
 
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.batch import compile_bytecode  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
 TABSHIP = Path(sys.executable).with_name("tabship")
 Config = tuple[str, int, str]  # model, workers, version
 
@@ -117,6 +121,8 @@ def main() -> None:
     args = parser.parse_args()
     models = dict(item.split("=", 1) for item in args.model)
     versions: dict[str, str | None] = dict(v.split("=", 1) for v in args.version) or {"": None}
+    for source in {ROOT / "src", *(Path(s) for s in versions.values() if s)}:
+        compile_bytecode(source)
     configs = [(m, n, v) for m in models for n in args.workers for v in versions]
     samples: dict[Config, list[dict[str, float]]] = {c: [] for c in configs}
     loads = [os.getloadavg()[0]]
