@@ -25,3 +25,23 @@ def test_greedy_weights_keeps_the_best_alone_when_others_only_hurt():
         [y.copy(), y[::-1].copy()], "rmse", lambda blend: metric_value("rmse", y, blend)
     )
     assert counts == [1, 0]
+
+
+def test_greedy_weights_only_adds_members_the_time_left_can_refit():
+    """Member 1 helps most but, with the best, costs more than is left: the blend takes
+    member 2, which also helps, instead of giving up on blending."""
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=800)
+    best = y + rng.normal(scale=0.4, size=800)
+    strong = y + rng.normal(scale=0.4, size=800)
+    weaker = y + rng.normal(scale=0.6, size=800)
+    score = lambda blend: metric_value("r2", y, blend)  # noqa: E731
+    free = greedy_weights([best, strong, weaker], "r2", score)
+    assert free[1] > 0
+    costs = {0: 10.0, 1: 25.0, 2: 5.0}
+    counts = greedy_weights(
+        [best, strong, weaker], "r2", score, fits=lambda used: sum(costs[k] for k in used) <= 20
+    )
+    assert counts[0] > 0 and counts[1] == 0 and counts[2] > 0
+    blend = (counts[0] * best + counts[2] * weaker) / sum(counts)
+    assert score(blend) > score(best)

@@ -14,7 +14,7 @@ from tabship.search._budget import Deadline
 from tabship.search._cv import CVData, CVResult
 from tabship.search._rows import Row
 
-__all__ = ["AfterSearch", "affordable"]
+__all__ = ["AfterSearch", "affordable", "allowed_seconds"]
 
 
 class AfterSearch:
@@ -68,12 +68,17 @@ class AfterSearch:
 
 
 def affordable(ranked: list[Row], after: AfterSearch, time_budget: float) -> Row:
-    """The best row whose work after the search (two refits, importance) fits the budget.
+    """The best row whose work after the search (two refits, importance) fits the budget."""
+    allowed = allowed_seconds(ranked, after, time_budget)
+    return next(row for row in ranked if after.seconds(row.cv) <= allowed)
+
+
+def allowed_seconds(rows: list[Row], after: AfterSearch, time_budget: float) -> float:
+    """What the chosen row's work after the search may cost.
 
     When even the cheapest row does not fit (the preprocessing dominates on wide or big
     data), rows costing up to twice the cheapest stay eligible: the caller pays that
     cost whichever row wins, so only the extra matters.
     """
-    costs = [after.seconds(row.cv) for row in ranked]
-    allowed = max(after.left(time_budget), 2.0 * min(costs))
-    return next(row for row, cost in zip(ranked, costs, strict=True) if cost <= allowed)
+    cheapest = min(after.seconds(row.cv) for row in rows)
+    return max(after.left(time_budget), 2.0 * cheapest)

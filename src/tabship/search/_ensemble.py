@@ -23,11 +23,14 @@ def greedy_weights(
     score: Callable[[np.ndarray], float],
     *,
     rounds: int = 25,
+    fits: Callable[[frozenset[int]], bool] | None = None,
 ) -> list[int]:
     """Selection counts per member (0 = unused); ``oofs[0]`` must be the best single one.
 
     ``score`` maps a blended OOF prediction to ``metric``. Stops early when no member
-    improves the blend.
+    improves the blend. ``fits`` tells whether a set of members (indices) can still be
+    afforded: a member outside the blend is only tried while the blend with it fits, so
+    the best ensemble the time left can refit is found, not only the best one.
     """
     sign = 1.0 if greater_is_better(metric) else -1.0
     counts = [0] * len(oofs)
@@ -36,7 +39,13 @@ def greedy_weights(
     best, best_counts, stale = sign * score(total), list(counts), 0
     for _ in range(rounds - 1):
         n = sum(counts)
-        trials = [sign * score((total + oof) / (n + 1)) for oof in oofs]
+        used = frozenset(k for k, c in enumerate(counts) if c)
+        trials = [
+            sign * score((total + oof) / (n + 1))
+            if k in used or fits is None or fits(used | {k})
+            else -np.inf
+            for k, oof in enumerate(oofs)
+        ]
         pick = int(np.argmax(trials))
         counts[pick] += 1
         total += oofs[pick]
