@@ -133,6 +133,20 @@ def test_lightgbm_family_space_starts_and_final_estimator():
     )  # fmt: skip
 
 
+def test_defaults_the_screening_measured_are_not_tried_again():
+    def starts(n_rows: int, skewed: bool) -> list[tuple[int, bool]]:
+        task, classes = ("regression", None) if skewed else ("binary", np.array(["a", "b"]))
+        fam = LightGBMFamily(task, n_rows, classes=classes, skewed=skewed, seed=0, n_jobs=1,
+                             defaults_screened=True)  # fmt: skip
+        return [(s["num_leaves"], s.get("log_target", False)) for s in fam.starts]
+
+    assert starts(800, skewed=False) == [(15, False), (7, False)]
+    # On a skewed target the defaults' log-target twin is new: it stays first.
+    assert starts(800, skewed=True) == [(31, True), (15, False), (15, True), (7, False)]
+    # On 200 rows the first start is not LightGBM's defaults (at most 25 leaves): kept.
+    assert starts(200, skewed=False) == [(25, False), (15, False), (7, False)]
+
+
 def test_skewed_families_also_try_a_log_target():
     lgbm = LightGBMFamily("regression", 100, classes=None, skewed=True, seed=0, n_jobs=1)
     assert [s["log_target"] for s in lgbm.starts] == [False, True, False, True]

@@ -72,6 +72,7 @@ def tune_families(
             n_jobs=lightgbm_threads(threads, n),
             lr_min=lr_min,
             class_weights=cv.repeats > 1,
+            defaults_screened="lightgbm" in fold_seconds,
         ),  # fmt: skip
         _second_family(cv, rows, skewed=skewed, seed=seed, threads=threads),
     ]
