@@ -13,7 +13,7 @@ worker without LightGBM installed (the ``serve`` extra alone) keeps Treelite.
 
 Big batches (``tabship predict``, CSV uploads) move to the model compiled by lleaves
 (``_compiled``) once it is built, after it has agreed with the C library on the rows of
-the batch where it joins, to 1e-9 relative.
+the batch where it joins, to 1e-9.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ _PREDICT_NORMAL, _PREDICT_RAW_SCORE = 0, 1  # C_API_PREDICT_*
 _MANY_ROWS = 1000  # from this many rows a batch predicts on every core
 _COMPILED_ROWS = 10_000  # from this many rows a batch asks for the compiled model
 _AGREEMENT_ROWS = 1000  # rows checked against the C library before it takes over
-_AGREEMENT = 1e-9  # relative (absolute under 1)
+_AGREEMENT = 1e-9  # rtol and atol, as the plan's probe agreement (plan._compile)
 _lock = threading.Lock()
 _loaded: list[ctypes.CDLL | None] = []  # [] not tried yet; [None] not installed
 
@@ -166,7 +166,7 @@ class LightGBMModel:
             head = rows[:_AGREEMENT_ROWS]
             expected = self._predict_many(head, kind)
             got = predict(head).reshape(expected.shape)
-            if not _agree(got, expected):
+            if not np.allclose(got, expected, rtol=_AGREEMENT, atol=_AGREEMENT):
                 forest.give_up("it disagreed with LightGBM's C library")
                 return None
             self._agreed.add(kind)
@@ -208,8 +208,3 @@ class LightGBMModel:
     def _check(self, status: int) -> None:
         if status != 0:
             raise LightGBMError(self._lib.LGBM_GetLastError().decode("utf-8", "replace"))
-
-
-def _agree(got: NDArray[np.float64], expected: NDArray[np.float64]) -> bool:
-    scale = np.maximum(np.abs(expected), 1.0)
-    return bool(np.all(np.abs(got - expected) <= _AGREEMENT * scale))
