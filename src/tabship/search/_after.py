@@ -67,9 +67,9 @@ class AfterSearch:
         return unheld + time_budget - self.deadline.seconds
 
 
-def affordable(ranked: list[Row], after: AfterSearch, time_budget: float) -> Row:
-    """The best row whose work after the search (two refits, importance) fits the budget."""
-    allowed = allowed_seconds(ranked, after, time_budget)
+def affordable(ranked: list[Row], after: AfterSearch, allowed: float) -> Row:
+    """The best row whose work after the search (two refits, importance) fits in
+    ``allowed`` seconds (``allowed_seconds``)."""
     return next(row for row in ranked if after.seconds(row.cv) <= allowed)
 
 

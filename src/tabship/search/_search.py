@@ -216,11 +216,14 @@ def _search(
     rows += tuned
     bag = _seed_bag(cv, tuned, deadline, seed=seed, say=say) if repeats > 1 else None
     rows += [bag] if bag is not None else []
-    ensemble = _ensemble_row(cv, rows, say, after, allowed_seconds(rows, after, time_budget))
+    # One bound for the ensemble's members and the choice, so an ensemble built to fit
+    # is never turned down for a few milliseconds more on the clock.
+    allowed = allowed_seconds(rows, after, time_budget)
+    ensemble = _ensemble_row(cv, rows, say, after, allowed)
     if ensemble is not None:
         rows.append(ensemble)
     ranked = rank_for_choice(cv, rows)
-    best = affordable(ranked, after, time_budget)
+    best = affordable(ranked, after, allowed)
     by = choice_metric(task)
     say(f"chose {best.name} (by cv {by}) after {deadline.elapsed:.1f} s")
     return SearchResult(
