@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from tabship.data import infer_schema, prepare_target
 from tabship.features import build_preprocessor
-from tabship.search import Deadline
+from tabship.search import Deadline, thread_limits
 from tabship.search._candidates import baseline_candidates, lightgbm_model, lightgbm_threads
 from tabship.search._cv import CVData, CVResult
 from tabship.search._families import ExtraTreesFamily, LightGBMFamily
@@ -74,13 +74,29 @@ def test_the_choice_takes_accuracy_but_not_a_difference_within_its_noise():
 
 def test_lightgbm_runs_on_one_thread_on_small_tables():
     assert lightgbm_threads(8, 800) == 1
-    assert lightgbm_threads(8, 50_000) == 8
+    assert lightgbm_threads(8, 50_000) == 1
+    assert lightgbm_threads(8, 500_000) == 8
     labels = np.array(["a", "b", "c"] * 100, dtype=object)
     candidates = baseline_candidates("multiclass", labels, seed=0, n_jobs=4, n_rows=300)
     assert candidates[0].build().get_params()["n_jobs"] == 1
     # the forests come before HistGradientBoosting on a small classification table
     families = [c.family for c in candidates]
     assert families.index("extra_trees") < families.index("hist_gradient_boosting")
+
+
+def test_thread_limits_give_openmp_fits_one_thread_below_200k_rows():
+    from sklearn.ensemble import HistGradientBoostingClassifier  # loads its OpenMP runtime
+    from threadpoolctl import threadpool_info
+
+    def threads(api: str) -> set[int]:
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == api}
+
+    assert HistGradientBoostingClassifier is not None
+    with thread_limits(2, 10_000):
+        assert threads("openmp") == {1}
+        assert threads("blas") == {2}
+    with thread_limits(2, 500_000):
+        assert threads("openmp") == {2}
 
 
 @pytest.mark.slow

@@ -14,10 +14,16 @@ from tabship.search._budget import Deadline
 from tabship.search._options import check_folds
 
 if TYPE_CHECKING:
+    from tabship.search._candidates import thread_limits
     from tabship.search._search import SearchResult, search
 
-__all__ = ["Deadline", "SearchResult", "check_folds", "search"]
+__all__ = ["Deadline", "SearchResult", "check_folds", "search", "thread_limits"]
 
 __getattr__ = lazy_attributes(
-    __name__, {"search": "tabship.search._search", "SearchResult": "tabship.search._search"}
+    __name__,
+    {
+        "search": "tabship.search._search",
+        "SearchResult": "tabship.search._search",
+        "thread_limits": "tabship.search._candidates",
+    },
 )

@@ -10,7 +10,8 @@ beat them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -26,9 +27,10 @@ __all__ = [
     "lightgbm_model",
     "lightgbm_threads",
     "make_pipeline",
+    "thread_limits",
 ]
 
-_SMALL_ROWS = 5000
+_ONE_THREAD_ROWS = 200_000
 _SMALL_FOREST_FIRST_ROWS = 2000
 
 
@@ -83,13 +85,33 @@ def lightgbm_model(task: str, params: dict[str, Any], *, seed: int, n_jobs: int)
 
 
 def lightgbm_threads(n_jobs: int, n_rows: int) -> int:
-    """One thread for LightGBM on up to 5,000 rows, ``n_jobs`` above.
+    """One thread for LightGBM (and any OpenMP fit) on up to 200,000 rows, ``n_jobs`` above.
 
-    On a small table a tree's histograms take microseconds and LightGBM's threads spend
-    their time waiting on each other: a 6-class fit of 171 rows took 0.35 s on one
-    thread and 7.6 s on two, on a busy 2-core machine (load average 6).
+    tabship makes idle OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE``, set in
+    ``tabship/__init__``: spinning runtimes starved each other on a busy machine), so
+    every parallel region wakes its threads, and LightGBM opens several per leaf. On a
+    small or mid-sized table that waking costs more than the second thread saves: 100
+    trees on 17,000 adult rows took 0.85 s on two threads and 0.16 s on one (alone on 2
+    cores), 0.30 s and 0.17 s with a second process fitting beside it; at 200,000 rows
+    the two were even (1.5 s), at 500,000 two threads won (2.9 s against 3.7 s).
     """
-    return 1 if n_rows <= _SMALL_ROWS else n_jobs
+    return 1 if n_rows <= _ONE_THREAD_ROWS else n_jobs
+
+
+@contextmanager
+def thread_limits(n_jobs: int, n_rows: int) -> Iterator[None]:
+    """BLAS pools capped at ``n_jobs`` threads and OpenMP pools (scikit-learn's
+    HistGradientBoosting) at ``lightgbm_threads``, for the fits of a search or a refit.
+
+    Pools default to every core; on a busy machine that oversubscribes it.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with (
+        threadpool_limits(limits=n_jobs),
+        threadpool_limits(limits=lightgbm_threads(n_jobs, n_rows), user_api="openmp"),
+    ):
+        yield
 
 
 def log_target(model: Any) -> Any:

@@ -38,6 +38,7 @@ from tabship.search._candidates import (
     Candidate,
     baseline_candidates,
     make_pipeline,
+    thread_limits,
 )
 from tabship.search._cv import CVData, CVResult, cross_validate
 from tabship.search._ensemble import greedy_weights
@@ -163,14 +164,12 @@ def search(
         When every model family failed (each one that fails is dropped with a
         ``TabshipWarning`` naming it and the reason).
     """
-    from threadpoolctl import threadpool_limits
-
     deadline = Deadline(_usable_seconds(time_budget), clock=clock)
     check_time_budget(time_budget)
     check_folds(folds)
     # OpenMP pools (HistGradientBoosting, BLAS) default to every core and, on a busy
     # machine, spin-wait for each other: a one-second fit can take twenty. Cap them.
-    with threadpool_limits(limits=_threads(n_jobs)):
+    with thread_limits(_threads(n_jobs), len(y)):
         return _search(
             X, y, schema, deadline, time_budget, seed, folds, progress, n_jobs,
             importance_seconds=importance_seconds, keep_for_refits=keep_for_refits,

@@ -130,11 +130,10 @@ def train(
         schema, frame, X, y, X_train, X_test, y_train, y_test, notes, _source_name(data)
     )
     threads = n_jobs if n_jobs and n_jobs > 0 else _available_cores()
-    from threadpoolctl import threadpool_limits
+    from tabship.search import thread_limits
 
-    # OpenMP and BLAS pools default to every core and spin-wait on a busy machine; the
-    # search caps them, and so must the evaluation and refit after it.
-    with threadpool_limits(limits=threads):
+    # The search caps the thread pools, and so must the evaluation and refit after it.
+    with thread_limits(threads, len(y_train)):
         return _search_evaluate_refit(
             deadline, data_, seed=seed, folds=folds, refit=refit, threads=threads, say=say
         )
