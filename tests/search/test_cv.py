@@ -9,7 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from tabship.search import Deadline
-from tabship.search._cv import CVData, cross_validate
+from tabship.search._candidates import lightgbm_model
+from tabship.search._cv import CVData, cross_validate, fit_quietly, fold_groups, run_together
 
 
 def small_cv(task: str = "multiclass", repeats: int = 1) -> CVData:
@@ -42,6 +43,57 @@ def test_cross_validate_fills_every_oof_row():
     assert not np.isnan(result.oof).any()
     assert result.fit_seconds > 0 and result.predict_us_per_row > 0
     assert len(cv.fold_scores("log_loss", result.oof)) == 3
+
+
+def test_folds_side_by_side_predict_what_they_predict_one_by_one():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(900, 5)), columns=list("abcde"))
+    y = np.where(X["a"] + rng.normal(scale=0.5, size=900) > 0, "yes", "no").astype(object)
+
+    def cv(workers: int) -> CVData:
+        return CVData(X, y, "binary", lambda kind: StandardScaler(), folds=3, seed=0,
+                      workers=workers)  # fmt: skip
+
+    alone, together = cv(1), cv(2)
+    assert fold_groups(alone, True) == [[0], [1], [2]]
+    assert fold_groups(together, True) == [[0, 1], [2]]
+    assert fold_groups(together, False) == [[0], [1], [2]]
+    build = lambda: lightgbm_model("binary", {}, seed=0, n_jobs=1)  # noqa: E731
+    one = cross_validate(alone, "native", build, Deadline(60), first_fold_estimate=0)
+    two = cross_validate(together, "native", build, Deadline(60), first_fold_estimate=0)
+    assert one is not None and two is not None
+    assert not np.isnan(two.oof).any()
+    np.testing.assert_array_equal(one.oof, two.oof)
+
+
+def test_run_together_keeps_order_silences_convergence_and_raises_the_first_error():
+    import threading
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    cv = small_cv()
+    threads = set()
+
+    def work(i: int) -> int:
+        threads.add(threading.get_ident())
+        if i > 3:  # the first runs in this thread: the others warn while it is idle
+            fit_quietly(LogisticRegression(max_iter=1), cv.X, cv.y)  # does not converge
+        return 10 * i
+
+    # pytest turns warnings into errors: a warning let through would fail the thread
+    assert run_together(work, [3, 4, 5]) == [30, 40, 50]
+    assert len(threads) == 3
+    with pytest.raises(ConvergenceWarning):  # the filters are as they were
+        warnings.warn("not silenced out here", ConvergenceWarning, stacklevel=1)
+
+    def fails(i: int) -> int:
+        if i > 3:
+            raise ValueError(f"fold {i} failed")
+        return i
+
+    with pytest.raises(ValueError, match="fold 4 failed"):
+        run_together(fails, [3, 4, 5])
 
 
 def test_cross_validate_gives_up_when_a_fold_cannot_fit():

@@ -40,6 +40,10 @@ class Candidate:
 
     ``relative_cost`` is a rough fit cost relative to default LightGBM on the same data;
     before a candidate has run, the search uses it to skip what cannot finish in time.
+    ``parallel_folds`` is false for a model whose folds must run one at a time: the
+    forests fit on several threads themselves, and the linear models on BLAS threads
+    and in Python (two LogisticRegression folds side by side took 1.9 s each on adult,
+    one alone 0.7 s).
     """
 
     name: str
@@ -48,6 +52,7 @@ class Candidate:
     build: Callable[[], Any]
     relative_cost: float = 1.0
     params: dict[str, Any] = field(default_factory=dict)
+    parallel_folds: bool = True
 
 
 def make_pipeline(schema: Any, kind: Kind, model: Any) -> Any:
@@ -166,6 +171,7 @@ def baseline_candidates(
             lambda: _tree_model(task, "ExtraTrees", **forest),
             relative_cost=4.0 * 2 / max(n_jobs, 1),
             params={k: v for k, v in forest.items() if k != "n_jobs"},
+            parallel_folds=False,
         ),
         Candidate(
             "RandomForest",
@@ -174,6 +180,7 @@ def baseline_candidates(
             lambda: _tree_model(task, "RandomForest", **bagged),
             relative_cost=6.0 * 2 / max(n_jobs, 1),
             params={k: v for k, v in bagged.items() if k != "n_jobs"},
+            parallel_folds=False,
         ),
     ]
     if task != "regression" and n_rows <= _SMALL_FOREST_FIRST_ROWS:
@@ -194,10 +201,18 @@ def _linear_candidates(task: str, y: np.ndarray) -> list[Candidate]:
                 lambda: LogisticRegression(C=1.0, max_iter=2000),
                 relative_cost=0.5,
                 params={"C": 1.0},
+                parallel_folds=False,
             )
         ]
     rows = [
-        Candidate("Ridge", "linear", "linear", lambda: RidgeCV(alphas=alphas), relative_cost=0.3)
+        Candidate(
+            "Ridge",
+            "linear",
+            "linear",
+            lambda: RidgeCV(alphas=alphas),
+            relative_cost=0.3,
+            parallel_folds=False,
+        )
     ]
     if is_skewed_positive(y):
         rows.append(
@@ -208,6 +223,7 @@ def _linear_candidates(task: str, y: np.ndarray) -> list[Candidate]:
                 lambda: log_target(RidgeCV(alphas=alphas)),
                 relative_cost=0.3,
                 params={"log_target": True},
+                parallel_folds=False,
             )
         )
     return rows

@@ -13,15 +13,22 @@ difference between two models. The OOF array then holds one prediction per repea
 ``(repeats, rows[, classes])``, and a score is the mean of the repeats' scores, each on
 that repeat's own predictions: averaging the predictions of the repeats first would score
 a bag of models the final refit is not, and flatter high-variance models.
+
+When the fits are single-threaded (``workers`` > 1: LightGBM and HistGradientBoosting on
+up to 200,000 rows, see ``lightgbm_threads``) the folds run ``workers`` at a time, one
+per thread (``fold_groups``, ``run_together``): the libraries release the GIL while they
+fit, each fold is the same computation as alone, so the results do not change, and on
+two idle cores a 3-fold candidate takes about two fold times instead of three.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,7 +37,19 @@ from tabship.evaluate import PRIMARY_METRIC, metric_value
 from tabship.features import Kind
 from tabship.search._budget import Deadline
 
-__all__ = ["CVData", "CVResult", "cross_validate", "fit_quietly", "secondary_metric"]
+__all__ = [
+    "CVData",
+    "CVResult",
+    "cross_validate",
+    "fit_quietly",
+    "fold_groups",
+    "run_together",
+    "secondary_metric",
+    "trial_seconds",
+]
+
+T = TypeVar("T")
+_IN_GROUP = threading.local()  # set in the threads ``run_together`` starts
 
 
 def secondary_metric(task: str) -> str:
@@ -62,6 +81,7 @@ class CVData:
         folds: int,
         seed: int,
         repeats: int = 1,
+        workers: int = 1,
     ) -> None:
         self.X = X
         self.y = y
@@ -75,6 +95,7 @@ class CVData:
         self._make_prep = make_prep
         self.n_folds = folds
         self.repeats = repeats
+        self.workers = max(1, workers)
         self.splits = [
             split for r in range(repeats) for split in _splitter(task, folds, seed + r).split(X, y)
         ]
@@ -154,12 +175,62 @@ def _splitter(task: str, folds: int, seed: int) -> Any:
 
 
 def fit_quietly(model: Any, X: Any, y: Any, **fit_params: Any) -> Any:
-    """Fit, silencing convergence chatter that says nothing about the final choice."""
+    """Fit, silencing convergence chatter that says nothing about the final choice.
+
+    In a thread of ``run_together`` the filter is already set by the thread that started
+    it: ``catch_warnings`` swaps the process-wide filters and is not safe across threads.
+    """
     from sklearn.exceptions import ConvergenceWarning
 
+    if getattr(_IN_GROUP, "active", False):
+        return model.fit(X, y, **fit_params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit(X, y, **fit_params)
+
+
+def fold_groups(cv: CVData, parallel: bool) -> list[list[int]]:
+    """The splits in the groups that run at once: ``cv.workers`` at a time when the
+    fits are single-threaded (``parallel``), one at a time otherwise."""
+    size = cv.workers if parallel else 1
+    indices = list(range(cv.n_splits))
+    return [indices[k : k + size] for k in range(0, len(indices), size)]
+
+
+def trial_seconds(cv: CVData, fold_seconds: float, parallel: bool) -> float:
+    """A candidate's expected wall time from one fold's: a fold's time per group."""
+    return len(fold_groups(cv, parallel)) * fold_seconds
+
+
+def run_together(work: Callable[[int], T], group: Sequence[int]) -> list[T]:
+    """``work(i)`` for every ``i`` of ``group``, each in a thread of its own but the
+    first (in this one); the results in ``group``'s order, or the first error raised."""
+    if len(group) == 1:
+        return [work(group[0])]
+    from sklearn.exceptions import ConvergenceWarning
+
+    results: list[Any] = [None] * len(group)
+    errors: list[BaseException | None] = [None] * len(group)
+
+    def run(k: int) -> None:
+        _IN_GROUP.active = k > 0  # this thread's own flag: the first runs here
+        try:
+            results[k] = work(group[k])
+        except BaseException as error:  # noqa: BLE001 - raised again below, in order
+            errors[k] = error
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(1, len(group))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for thread in threads:
+            thread.start()
+        run(0)
+        for thread in threads:
+            thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return results
 
 
 def cross_validate(
@@ -170,34 +241,54 @@ def cross_validate(
     *,
     first_fold_estimate: float,
     force: bool = False,
+    parallel: bool = True,
 ) -> CVResult | None:
     """OOF predictions of ``build()`` on every fold, or None if time runs out first.
 
-    Before each fold the expected fold time (``first_fold_estimate``, then the slowest
-    fold seen) must fit in the time left; a candidate that cannot finish is dropped
-    whole rather than scored on some folds. ``force`` runs every fold regardless.
+    Before each group of folds (``fold_groups``; ``parallel`` when ``build()`` fits on
+    one thread) its expected time (``first_fold_estimate``, then the slowest group seen)
+    must fit in the time left; a candidate that cannot finish is dropped whole rather
+    than scored on some folds. ``force`` runs every fold regardless.
     """
     oof = cv.empty_oof()
     fit_total = predict_total = model_total = 0.0
     estimate = first_fold_estimate
-    for i, (train, _val) in enumerate(cv.splits):
+    for g, group in enumerate(fold_groups(cv, parallel)):
         if not (force or deadline.allows(estimate)):
             return None
         started = time.perf_counter()
-        Xt_train, Xt_val, prep_fit, prep_val = cv.fold(kind, i)
-        prep_started = time.perf_counter()
-        model = fit_quietly(build(), Xt_train, cv.y[train])
-        fitted = time.perf_counter()
-        cv.put(oof, i, cv.prediction(model, Xt_val))
-        done = time.perf_counter()
-        fit_total += prep_fit + (fitted - prep_started)
-        predict_total += prep_val + (done - fitted)
-        model_total += done - prep_started
-        estimate = max(estimate if i else 0.0, done - started)
+        folds = run_together(lambda i: _fit_fold(cv, kind, build, i), group)
+        for i, fold in zip(group, folds, strict=True):
+            cv.put(oof, i, fold.prediction)
+            fit_total += fold.fit_seconds
+            predict_total += fold.predict_seconds
+            model_total += fold.model_seconds
+        estimate = max(estimate if g else 0.0, time.perf_counter() - started)
     n = len(cv.y)
     return CVResult(
         oof=oof,
         fit_seconds=fit_total / cv.n_splits,
         predict_us_per_row=1e6 * predict_total / (n * cv.repeats),
         model_seconds=model_total / cv.n_splits,
+    )
+
+
+@dataclass
+class _FoldOutcome:
+    prediction: np.ndarray
+    fit_seconds: float  # preprocessing fit + model fit
+    predict_seconds: float  # validation transform + prediction
+    model_seconds: float  # model fit + prediction
+
+
+def _fit_fold(cv: CVData, kind: Kind, build: Callable[[], Any], i: int) -> _FoldOutcome:
+    train, _val = cv.splits[i]
+    Xt_train, Xt_val, prep_fit, prep_val = cv.fold(kind, i)
+    started = time.perf_counter()
+    model = fit_quietly(build(), Xt_train, cv.y[train])
+    fitted = time.perf_counter()
+    prediction = cv.prediction(model, Xt_val)
+    done = time.perf_counter()
+    return _FoldOutcome(
+        prediction, prep_fit + (fitted - started), prep_val + (done - fitted), done - started
     )

@@ -63,6 +63,8 @@ class Family(ABC):
     family: ClassVar[str]
     rounds_param: ClassVar[str]
     kind: ClassVar[Kind] = "native"
+    # Whether a fold's fit runs on one thread, so that folds may run side by side.
+    parallel_folds: ClassVar[bool] = True
 
     def __init__(self, task: str, *, skewed: bool, seed: int) -> None:
         self.task = task
@@ -334,6 +336,7 @@ class _ForestFamily(Family):
 
     rounds_param = "n_estimators"
     kind: ClassVar[Kind] = "tree"
+    parallel_folds: ClassVar[bool] = False  # its trees are built on ``n_jobs`` threads
     estimator_name: ClassVar[str]
 
     def __init__(self, task: str, n_rows: int, *, seed: int, n_jobs: int, n_trees: int) -> None:

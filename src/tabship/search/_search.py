@@ -37,10 +37,11 @@ from tabship.search._budget import Deadline
 from tabship.search._candidates import (
     Candidate,
     baseline_candidates,
+    lightgbm_threads,
     make_pipeline,
     thread_limits,
 )
-from tabship.search._cv import CVData, CVResult, cross_validate
+from tabship.search._cv import CVData, CVResult, cross_validate, fold_groups
 from tabship.search._ensemble import greedy_weights
 from tabship.search._failures import FamilyFailures
 from tabship.search._options import check_folds, check_time_budget, fold_count, repeat_count
@@ -196,8 +197,10 @@ def _search(
     threads = _threads(n_jobs)
     n_folds = fold_count(y_arr, task, folds, time_budget)
     repeats = repeat_count(len(y_arr), task, time_budget)
+    # Single-threaded fits run their folds side by side, a thread each (see ``_cv``).
+    workers = threads if lightgbm_threads(threads, len(y_arr)) == 1 else 1
     cv = CVData(X.reset_index(drop=True), y_arr, task, _prep_factory(schema), folds=n_folds,
-                seed=seed, repeats=repeats)  # fmt: skip
+                seed=seed, repeats=repeats, workers=workers)  # fmt: skip
     times = f" x {repeats} repeats" if repeats > 1 else ""
     say(f"searching {len(y_arr)} rows with {n_folds}-fold CV{times}, ranking by {cv.metric}")
     candidates = baseline_candidates(task, y_arr, seed=seed, n_jobs=threads, n_rows=len(y_arr))
@@ -285,7 +288,7 @@ def _screen(
         try:
             result = cross_validate(
                 cv, candidate.kind, candidate.build, deadline,
-                first_fold_estimate=estimate, force=not rows,
+                first_fold_estimate=estimate, force=not rows, parallel=candidate.parallel_folds,
             )  # fmt: skip
             scores = [] if result is None else cv.fold_scores(cv.metric, result.oof)
         except Exception as error:  # a library refusing this data its own way
@@ -294,8 +297,9 @@ def _screen(
         if result is None:
             say(f"skipped {candidate.name}: not enough time left")
             continue
-        if reference is None:
-            reference = (time.perf_counter() - started) / cv.n_splits
+        if reference is None:  # a fold's time, run alone or beside others
+            groups = fold_groups(cv, candidate.parallel_folds)
+            reference = (time.perf_counter() - started) / len(groups)
         row = Row(
             candidate.name, candidate.family, candidate.kind, candidate.build,
             dict(candidate.params), result, scores=scores,

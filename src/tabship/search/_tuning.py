@@ -15,14 +15,14 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from tabship.evaluate import greater_is_better
 from tabship.features import Kind
 from tabship.search._budget import Deadline
-from tabship.search._cv import CVData, CVResult
+from tabship.search._cv import CVData, CVResult, fold_groups, run_together
 from tabship.search._families import Family, FoldData
 
 if TYPE_CHECKING:
@@ -184,34 +184,33 @@ def _run_trial(
     durations: list[float],
     first_trial_estimate: float,
 ) -> tuple[float, CVResult] | None:
-    """Fold by fold with pruning; None when pruned or stopped by the deadline."""
+    """Fold by fold (or group by group, see ``fold_groups``) with pruning; None when
+    pruned or stopped by the deadline."""
     oof = cv.empty_oof()
     rounds: list[int] = []
     fit_total = predict_total = model_total = 0.0
-    fold_estimate = _trial_estimate(durations, first_trial_estimate) / cv.n_splits
+    groups = fold_groups(cv, fam.parallel_folds)
+    group_estimate = _trial_estimate(durations, first_trial_estimate) / len(groups)
     # A configuration that trains far longer than the typical one (a tiny learning rate
     # crawling towards a separable optimum) is cut and pruned: it would starve the rest.
-    fold_cap = max(1.0, 4.0 * fold_estimate) if durations else float("inf")
-    for i, (train, val) in enumerate(cv.splits):
-        if not deadline.allows(fold_estimate):
+    fold_cap = max(1.0, 4.0 * group_estimate) if durations else float("inf")
+    for group in groups:
+        if not deadline.allows(group_estimate):
             return None
-        Xt_train, Xt_val, prep_fit, prep_val = cv.fold(fam.kind, i)
         started = time.perf_counter()
-        fold = FoldData(Xt_train, cv.y[train], Xt_val, cv.y[val])
-        pred, n_rounds, timed_out, fit_seconds = _timed_fold(
-            fam, params, fold, (deadline, fold_cap), cv
-        )
-        if timed_out:
+        folds = run_together(lambda i: _trial_fold(fam, cv, params, i, (deadline, fold_cap)), group)
+        if any(fold.timed_out for fold in folds):
             return None
-        cv.put(oof, i, pred)
-        rounds.append(n_rounds)
-        fit_total += prep_fit + fit_seconds
-        predict_total += prep_val + (time.perf_counter() - started - fit_seconds)
-        model_total += time.perf_counter() - started
-        fold_estimate = max(fold_estimate, time.perf_counter() - started)
-        trial.report(cv.seen_score(cv.metric, oof, i), i)
-        if trial.should_prune():
-            return None
+        for i, fold in zip(group, folds, strict=True):
+            cv.put(oof, i, fold.prediction)
+            rounds.append(fold.rounds)
+            fit_total += fold.fit_seconds
+            predict_total += fold.predict_seconds
+            model_total += fold.model_seconds
+            trial.report(cv.seen_score(cv.metric, oof, i), i)
+            if trial.should_prune():
+                return None
+        group_estimate = max(group_estimate, time.perf_counter() - started)
     value = float(np.mean(cv.fold_scores(cv.metric, oof)))
     result = CVResult(
         oof=oof,
@@ -223,16 +222,32 @@ def _run_trial(
     return value, result
 
 
-def _timed_fold(
+class _TrialFold(NamedTuple):
+    prediction: np.ndarray
+    rounds: int
+    timed_out: bool
+    fit_seconds: float  # preprocessing fit + model fit
+    predict_seconds: float  # validation transform + prediction
+    model_seconds: float  # model fit + prediction
+
+
+def _trial_fold(
     fam: Family,
-    params: dict[str, Any],
-    fold: FoldData,
-    limits: tuple[Deadline, float],
     cv: CVData,
-) -> tuple[np.ndarray, int, bool, float]:
+    params: dict[str, Any],
+    i: int,
+    limits: tuple[Deadline, float],
+) -> _TrialFold:
+    train, val = cv.splits[i]
+    Xt_train, Xt_val, prep_fit, prep_val = cv.fold(fam.kind, i)
     started = time.perf_counter()
-    fitted = fam.fit_predict(params, fold, *limits)
+    fitted = fam.fit_predict(params, FoldData(Xt_train, cv.y[train], Xt_val, cv.y[val]), *limits)
     fit_seconds = time.perf_counter() - started
     if fitted.timed_out:
-        return np.empty(0), 0, True, fit_seconds
-    return fitted.predict(cv, fold.X_val), fitted.rounds, False, fit_seconds
+        return _TrialFold(np.empty(0), 0, True, fit_seconds, 0.0, fit_seconds)
+    prediction = fitted.predict(cv, Xt_val)
+    spent = time.perf_counter() - started
+    return _TrialFold(
+        prediction, fitted.rounds, False, prep_fit + fit_seconds,
+        prep_val + spent - fit_seconds, spent,
+    )  # fmt: skip

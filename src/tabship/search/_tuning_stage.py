@@ -16,7 +16,7 @@ import numpy as np
 from tabship.search._after import AfterSearch
 from tabship.search._budget import Deadline
 from tabship.search._candidates import is_skewed_positive, lightgbm_threads
-from tabship.search._cv import CVData
+from tabship.search._cv import CVData, trial_seconds
 from tabship.search._failures import FamilyFailures
 from tabship.search._families import (
     ExtraTreesFamily,
@@ -60,7 +60,7 @@ def tune_families(
     skewed = cv.task == "regression" and is_skewed_positive(cv.y)
     fold_seconds = {r.family: r.cv.model_seconds for r in rows}
     lr_min = _smallest_learning_rate(
-        deadline.remaining(), cv.n_splits * fold_seconds.get("lightgbm", 0)
+        deadline.remaining(), trial_seconds(cv, fold_seconds.get("lightgbm", 0), parallel=True)
     )
     families: list[Family] = [
         LightGBMFamily(
@@ -83,12 +83,12 @@ def tune_families(
     # A family that could not even be screened has no cost estimate and is not tuned.
     families = [fam for fam in families if fam.family in fold_seconds]
     families = _affordable_families(
-        families, fold_seconds, cv.n_splits, (1 - first_share) * deadline.remaining()
+        families, fold_seconds, cv, (1 - first_share) * deadline.remaining()
     )
     for i, fam in enumerate(families):
         share = first_share if i < len(families) - 1 else 1.0
         budget = deadline.sub(share * deadline.remaining())
-        first = cv.n_splits * fold_seconds[fam.family]
+        first = trial_seconds(cv, fold_seconds[fam.family], fam.parallel_folds)
         # A second family is only worth starting if a few of its trials can finish.
         if not budget.allows(first if i == 0 else 3 * first):
             say(f"no time left to tune {fam.name}")
@@ -154,7 +154,7 @@ def _second_family(cv: CVData, rows: list[Row], *, skewed: bool, seed: int, thre
 
 
 def _affordable_families(
-    families: list[Family], fold_seconds: dict[str, float], n_splits: int, share: float
+    families: list[Family], fold_seconds: dict[str, float], cv: CVData, share: float
 ) -> list[Family]:
     """Drop the second family when a few of its trials would not fit in its share.
 
@@ -162,8 +162,8 @@ def _affordable_families(
     """
     if len(families) < 2:
         return families
-    second = families[1].family
-    if share < 3 * n_splits * fold_seconds[second]:
+    second = families[1]
+    if share < 3 * trial_seconds(cv, fold_seconds[second.family], second.parallel_folds):
         return families[:1]
     return families
 
