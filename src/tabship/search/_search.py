@@ -137,7 +137,9 @@ def search(
     progress : callable, optional
         Called with one line of text per step.
     n_jobs : int
-        Threads for LightGBM and the forests (-1 or 0: every core).
+        Threads (-1 or 0: every core): the forests fit on them; up to 200,000 rows the
+        boosting libraries fit on one thread each, their folds ``n_jobs`` at a time,
+        above it on ``n_jobs`` threads (``lightgbm_threads``).
     importance_seconds : float, optional
         The cap on the permutation importance the caller measures with the winner after
         the search. The winner must leave time for that work (two refits and the
@@ -168,8 +170,8 @@ def search(
     deadline = Deadline(_usable_seconds(time_budget), clock=clock)
     check_time_budget(time_budget)
     check_folds(folds)
-    # OpenMP pools (HistGradientBoosting, BLAS) default to every core and, on a busy
-    # machine, spin-wait for each other: a one-second fit can take twenty. Cap them.
+    # OpenMP and BLAS pools default to every core and, on a busy machine, starve each
+    # other: a one-second fit can take twenty. Cap them (one thread up to 200,000 rows).
     with thread_limits(_threads(n_jobs), len(y)):
         return _search(
             X, y, schema, deadline, time_budget, seed, folds, progress, n_jobs,

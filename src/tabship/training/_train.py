@@ -87,7 +87,8 @@ def train(
     refit : bool
         Refit the chosen pipeline on train + test at the end (default).
     n_jobs : int, optional
-        Threads for the estimators; every core this process may use by default.
+        Threads for the search (see ``search``: folds side by side, or threads per fit
+        above 200,000 rows); every core this process may use by default.
     progress : callable, optional
         Called with one line of text per step.
 
