@@ -28,7 +28,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,9 @@ from tabship.search._budget import Deadline
 __all__ = [
     "CVData",
     "CVResult",
+    "FoldOutcome",
     "cross_validate",
+    "cv_result",
     "fit_quietly",
     "fold_groups",
     "run_together",
@@ -251,7 +253,7 @@ def cross_validate(
     than scored on some folds. ``force`` runs every fold regardless.
     """
     oof = cv.empty_oof()
-    fit_total = predict_total = model_total = 0.0
+    done: list[FoldOutcome] = []
     estimate = first_fold_estimate
     for g, group in enumerate(fold_groups(cv, parallel)):
         if not (force or deadline.allows(estimate)):
@@ -260,28 +262,34 @@ def cross_validate(
         folds = run_together(lambda i: _fit_fold(cv, kind, build, i), group)
         for i, fold in zip(group, folds, strict=True):
             cv.put(oof, i, fold.prediction)
-            fit_total += fold.fit_seconds
-            predict_total += fold.predict_seconds
-            model_total += fold.model_seconds
+        done += folds
         estimate = max(estimate if g else 0.0, time.perf_counter() - started)
-    n = len(cv.y)
-    return CVResult(
-        oof=oof,
-        fit_seconds=fit_total / cv.n_splits,
-        predict_us_per_row=1e6 * predict_total / (n * cv.repeats),
-        model_seconds=model_total / cv.n_splits,
-    )
+    return cv_result(cv, oof, done)
 
 
-@dataclass
-class _FoldOutcome:
+class FoldOutcome(NamedTuple):
+    """One fold's validation predictions and what they cost, in seconds."""
+
     prediction: np.ndarray
     fit_seconds: float  # preprocessing fit + model fit
     predict_seconds: float  # validation transform + prediction
     model_seconds: float  # model fit + prediction
+    rounds: int = 0  # boosting rounds kept (tuning's early-stopped fits)
+    timed_out: bool = False
 
 
-def _fit_fold(cv: CVData, kind: Kind, build: Callable[[], Any], i: int) -> _FoldOutcome:
+def cv_result(cv: CVData, oof: np.ndarray, folds: list[FoldOutcome], **extra: Any) -> CVResult:
+    """The candidate's result from its folds' predictions (in ``oof``) and costs."""
+    return CVResult(
+        oof=oof,
+        fit_seconds=sum(f.fit_seconds for f in folds) / cv.n_splits,
+        predict_us_per_row=1e6 * sum(f.predict_seconds for f in folds) / (len(cv.y) * cv.repeats),
+        model_seconds=sum(f.model_seconds for f in folds) / cv.n_splits,
+        extra=extra,
+    )
+
+
+def _fit_fold(cv: CVData, kind: Kind, build: Callable[[], Any], i: int) -> FoldOutcome:
     train, _val = cv.splits[i]
     Xt_train, Xt_val, prep_fit, prep_val = cv.fold(kind, i)
     started = time.perf_counter()
@@ -289,6 +297,6 @@ def _fit_fold(cv: CVData, kind: Kind, build: Callable[[], Any], i: int) -> _Fold
     fitted = time.perf_counter()
     prediction = cv.prediction(model, Xt_val)
     done = time.perf_counter()
-    return _FoldOutcome(
+    return FoldOutcome(
         prediction, prep_fit + (fitted - started), prep_val + (done - fitted), done - started
     )

@@ -15,14 +15,14 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tabship.evaluate import greater_is_better
 from tabship.features import Kind
 from tabship.search._budget import Deadline
-from tabship.search._cv import CVData, CVResult, fold_groups, run_together
+from tabship.search._cv import CVData, CVResult, FoldOutcome, cv_result, fold_groups, run_together
 from tabship.search._families import Family, FoldData
 
 if TYPE_CHECKING:
@@ -187,8 +187,7 @@ def _run_trial(
     """Fold by fold (or group by group, see ``fold_groups``) with pruning; None when
     pruned or stopped by the deadline."""
     oof = cv.empty_oof()
-    rounds: list[int] = []
-    fit_total = predict_total = model_total = 0.0
+    done: list[FoldOutcome] = []
     groups = fold_groups(cv, fam.parallel_folds)
     group_estimate = _trial_estimate(durations, first_trial_estimate) / len(groups)
     # A configuration that trains far longer than the typical one (a tiny learning rate
@@ -203,32 +202,13 @@ def _run_trial(
             return None
         for i, fold in zip(group, folds, strict=True):
             cv.put(oof, i, fold.prediction)
-            rounds.append(fold.rounds)
-            fit_total += fold.fit_seconds
-            predict_total += fold.predict_seconds
-            model_total += fold.model_seconds
+            done.append(fold)
             trial.report(cv.seen_score(cv.metric, oof, i), i)
             if trial.should_prune():
                 return None
         group_estimate = max(group_estimate, time.perf_counter() - started)
     value = float(np.mean(cv.fold_scores(cv.metric, oof)))
-    result = CVResult(
-        oof=oof,
-        fit_seconds=fit_total / cv.n_splits,
-        predict_us_per_row=1e6 * predict_total / (len(cv.y) * cv.repeats),
-        model_seconds=model_total / cv.n_splits,
-        extra={"rounds": rounds},
-    )
-    return value, result
-
-
-class _TrialFold(NamedTuple):
-    prediction: np.ndarray
-    rounds: int
-    timed_out: bool
-    fit_seconds: float  # preprocessing fit + model fit
-    predict_seconds: float  # validation transform + prediction
-    model_seconds: float  # model fit + prediction
+    return value, cv_result(cv, oof, done, rounds=[fold.rounds for fold in done])
 
 
 def _trial_fold(
@@ -237,17 +217,16 @@ def _trial_fold(
     params: dict[str, Any],
     i: int,
     limits: tuple[Deadline, float],
-) -> _TrialFold:
+) -> FoldOutcome:
     train, val = cv.splits[i]
     Xt_train, Xt_val, prep_fit, prep_val = cv.fold(fam.kind, i)
     started = time.perf_counter()
     fitted = fam.fit_predict(params, FoldData(Xt_train, cv.y[train], Xt_val, cv.y[val]), *limits)
     fit_seconds = time.perf_counter() - started
     if fitted.timed_out:
-        return _TrialFold(np.empty(0), 0, True, fit_seconds, 0.0, fit_seconds)
+        return FoldOutcome(np.empty(0), fit_seconds, 0.0, fit_seconds, timed_out=True)
     prediction = fitted.predict(cv, Xt_val)
     spent = time.perf_counter() - started
-    return _TrialFold(
-        prediction, fitted.rounds, False, prep_fit + fit_seconds,
-        prep_val + spent - fit_seconds, spent,
-    )  # fmt: skip
+    return FoldOutcome(
+        prediction, prep_fit + fit_seconds, prep_val + spent - fit_seconds, spent, fitted.rounds
+    )
