@@ -96,6 +96,23 @@ def test_run_together_keeps_order_silences_convergence_and_raises_the_first_erro
         run_together(fails, [3, 4, 5])
 
 
+def test_run_together_runs_every_thread_on_the_openmp_threads_of_the_starting_one():
+    """OpenMP keeps its thread count per thread: without carrying it over, a fold in a
+    new thread ran scikit-learn's HistGradientBoosting on every core (8x slower here)."""
+    from threadpoolctl import ThreadpoolController
+
+    from tabship.search._candidates import thread_limits
+
+    def seen(_i: int) -> list[int]:
+        return [p["num_threads"] for p in ThreadpoolController().select(user_api="openmp").info()]
+
+    with thread_limits(2, 10_000):
+        inside = run_together(seen, [0, 1, 2])
+    assert inside == [[1] * len(inside[0])] * 3 and inside[0]
+    with thread_limits(2, 500_000):
+        assert run_together(seen, [0, 1]) == [[2] * len(inside[0])] * 2
+
+
 def test_cross_validate_gives_up_when_a_fold_cannot_fit():
     cv = small_cv()
     assert (

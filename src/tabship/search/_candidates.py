@@ -10,6 +10,7 @@ beat them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,6 +118,35 @@ def thread_limits(n_jobs: int, n_rows: int) -> Iterator[None]:
         yield
 
 
+def openmp_threads_here() -> int:
+    """The OpenMP thread count a parallel region started from this thread would use."""
+    return min((pool["num_threads"] for pool in _openmp_pools().info()), default=1)
+
+
+@contextmanager
+def openmp_threads(n: int) -> Iterator[None]:
+    """This thread's OpenMP regions on ``n`` threads.
+
+    OpenMP keeps the thread count per calling thread: a thread Python starts begins at
+    the runtime's default (every core), whatever ``thread_limits`` set in the thread that
+    started it. scikit-learn's HistGradientBoosting in such a thread ran its folds on two
+    passively waiting threads: 0.97 s for a pair of insurance folds, 0.12 s for one fold
+    on one thread.
+    """
+    with _openmp_pools().limit(limits=n):
+        yield
+
+
+@functools.cache
+def _openmp_pools() -> Any:
+    """threadpoolctl's handle on the loaded OpenMP runtimes, found once (a scan of the
+    loaded libraries takes about 12 ms); scikit-learn's is loaded by ``import sklearn``."""
+    import sklearn  # noqa: F401 - loads scikit-learn's OpenMP runtime first
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="openmp")
+
+
 def log_target(model: Any) -> Any:
     """Fit ``model`` on log1p(y) and predict back on the original scale, within bounds
     (see ``LogTargetRegressor``: a log-scale linear model extrapolates exponentially)."""
@@ -136,6 +166,9 @@ def baseline_candidates(
     after the forests, which often do best there and are tuned there.
     """
     big = n_rows > 20_000
+    # Regression forests split on every feature down to single rows: on a big table
+    # they cost 9-27 default LightGBMs (bench/screening.py), classification ones 1.3-5.6.
+    deep = big and task == "regression"
     n_trees = 100 if big else 200
     forest = {"n_estimators": n_trees, "n_jobs": n_jobs, "random_state": seed}
     bagged = {**forest, "max_samples": 0.5} if big else forest
@@ -152,7 +185,7 @@ def baseline_candidates(
             "decision_tree",
             "tree",
             lambda: _tree_model(task, "DecisionTree", max_depth=8, random_state=seed),
-            relative_cost=0.3,
+            relative_cost=0.6,
             params={"max_depth": 8},
         ),
         Candidate(
@@ -160,14 +193,14 @@ def baseline_candidates(
             "hist_gradient_boosting",
             "native",
             lambda: _tree_model(task, "HistGradientBoosting", random_state=seed),
-            relative_cost=1.5,
+            relative_cost=2.0,
         ),
         Candidate(
             "ExtraTrees",
             "extra_trees",
             "tree",
             lambda: _tree_model(task, "ExtraTrees", **forest),
-            relative_cost=4.0 * 2 / max(n_jobs, 1),
+            relative_cost=(12.0 if deep else 4.0) * 2 / max(n_jobs, 1),
             params={k: v for k, v in forest.items() if k != "n_jobs"},
             parallel_folds=False,
         ),
@@ -176,7 +209,7 @@ def baseline_candidates(
             "random_forest",
             "tree",
             lambda: _tree_model(task, "RandomForest", **bagged),
-            relative_cost=6.0 * 2 / max(n_jobs, 1),
+            relative_cost=(12.0 if deep else 2.0 if big else 6.0) * 2 / max(n_jobs, 1),
             params={k: v for k, v in bagged.items() if k != "n_jobs"},
             parallel_folds=False,
         ),
