@@ -208,3 +208,27 @@ def test_the_search_holds_the_refits_of_its_two_best_rows():
     assert search_deadline.held == pytest.approx(2.8125 * (4.0 + 10.0))
     assert tuning.remaining() == pytest.approx(60.0 - 2.8125 * 14.0)
     assert AfterSearch(cv, 10, None, None).left(60.0) == 18.0  # no deadline: the old rule
+
+
+def test_the_two_best_rows_hold_the_importance_once_as_their_ensemble_would():
+    """Both rows are refitted, but the importance is measured once, under its cap."""
+    from types import SimpleNamespace
+
+    from tabship.search import Deadline
+    from tabship.search._after import AfterSearch
+    from tabship.search._cv import CVResult
+    from tabship.search._rows import Row
+
+    deadline = Deadline(60.0, clock=lambda: 0.0)
+    cv = SimpleNamespace(n_folds=5, y=np.zeros(8000), metric="r2")  # 2000 test rows
+    after = AfterSearch(cv, 10, 1.5, deadline)  # type: ignore[arg-type]
+
+    def row(score: float, predict_us: float) -> Row:
+        result = CVResult(oof=np.zeros(1), fit_seconds=1.0, predict_us_per_row=predict_us)
+        return Row("m", "f", "native", lambda: None, {}, result, scores=[score])
+
+    # 10 features x 5 repeats x 2000 rows: 0.1 s per us of predict per row
+    after.keep([row(0.9, 40.0), row(0.8, 40.0), row(0.1, 1.0)])
+    assert deadline.held == pytest.approx(2 * 2.8125 + 1.5)  # 8 s of importance, capped once
+    after.keep([row(0.9, 4.0), row(0.8, 6.0)])
+    assert deadline.held == pytest.approx(2 * 2.8125 + 1.0)  # under the cap: summed

@@ -22,7 +22,7 @@ class FakeClock:
         (60.0, 0.0, 60.0 - 4.8, 2.4),  # the reserve is 8 % of the budget
         (60.0, 2.0, 58.0 - 4.8, 2.4),  # ... of what is left after reading the data
         (60.0, 10.0, 50.0 - 15.0, 2.4),  # or 1.5 x the time reading and importing took
-        (10.0, 1.0, 9.0 - 3.0, 0.5),  # the reserve's floor is 3 s, the importance cap's 0.5 s
+        (10.0, 1.0, 9.0 - 2.0, 0.5),  # the reserve's floor is 2 s, the importance cap's 0.5 s
         (5.0, 4.0, 0.5, 0.5),  # the search always gets half a second
         (300.0, 0.0, 276.0, 12.0),
     ],
