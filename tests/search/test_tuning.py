@@ -170,8 +170,8 @@ def test_skewed_families_also_try_a_log_target():
         (5, 10.0, False),  # the deadline is the safety stop
         (4, 4.0, True),  # at a stop (4), the stretch to the next one (6) must fit, 15 % spare
         (4, 4.4, False),  # 2 x 4.4 x 1.15 = 10.1 s > 10 s: stop at 4 trials
-        (16, 1.4, True),  # 16 -> 22: 6 x 1.4 x 1.15 = 9.7 s
-        (16, 1.5, False),  # 10.4 s: stop at 16, though 6 more trials would nearly fit
+        (17, 2.8, True),  # 17 -> 20: 3 x 2.8 x 1.15 = 9.7 s
+        (17, 3.0, False),  # 10.4 s: stop at 17, though 3 more trials would nearly fit
     ],
 )
 def test_tuning_stops_only_at_set_trial_counts_unless_the_deadline_says_so(asked, estimate, fits):
@@ -182,10 +182,10 @@ def test_tuning_stops_only_at_set_trial_counts_unless_the_deadline_says_so(asked
     assert _next_trial_fits(deadline, asked, estimate) is fits
 
 
-def test_trial_stops_grow_by_about_forty_percent():
-    stops = TRIAL_STOPS[4:-1]
-    assert list(stops) == sorted(set(stops))
-    assert all(1.3 <= b / a <= 1.5 for a, b in zip(stops, stops[1:], strict=False))
+def test_trial_stops_grow_by_about_twenty_percent_from_eight_on():
+    stops = TRIAL_STOPS[6:-1]
+    assert stops[0] == 8 and list(stops) == sorted(set(stops))
+    assert all(1.15 <= b / a <= 1.25 for a, b in zip(stops, stops[1:], strict=False))
 
 
 def test_the_learning_rate_floor_does_not_move_with_timing_noise():

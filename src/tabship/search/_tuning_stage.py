@@ -3,7 +3,7 @@
 LightGBM gets most of the time left after screening, a second family (HistGradientBoosting,
 or the better screened forest on a small classification table) the rest. Each tuning
 stops at set trial counts (``TRIAL_STOPS``, for repeatable runs), which can leave up to
-about a third of its share unused: that time then goes to the families again, each up
+about a sixth of its share unused: that time then goes to the families again, each up
 to its next stop, instead of ending the search early (insurance at 60 s ended at 39.5 s).
 """
 
