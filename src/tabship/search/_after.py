@@ -11,7 +11,7 @@ import numpy as np
 
 from tabship.evaluate import greater_is_better
 from tabship.search._budget import Deadline
-from tabship.search._cv import CVData, CVResult
+from tabship.search._cv import CVData, CVResult, summed_costs
 from tabship.search._rows import Row
 
 __all__ = ["AfterSearch", "affordable", "allowed_seconds"]
@@ -39,15 +39,12 @@ class AfterSearch:
 
     def seconds(self, result: CVResult) -> float:
         """Two refits on all rows plus 5-repeat permutation importance on the test rows."""
-        return self._cost(result.fit_seconds, result.predict_us_per_row)
-
-    def _cost(self, fit_seconds: float, predict_us_per_row: float) -> float:
         cv = self.cv
-        refit = fit_seconds * cv.n_folds / (cv.n_folds - 1)
+        refit = result.fit_seconds * cv.n_folds / (cv.n_folds - 1)
         if self.importance_seconds is None:
             return 2.25 * refit
         n_test = min(5000, len(cv.y) / 4)
-        importance = self.n_features * 5 * n_test * predict_us_per_row / 1e6
+        importance = self.n_features * 5 * n_test * result.predict_us_per_row / 1e6
         return 2.25 * refit + min(importance, self.importance_seconds)
 
     def keep(self, rows: list[Row], candidate: CVResult | None = None) -> None:
@@ -64,9 +61,7 @@ class AfterSearch:
             scored.append((sign * value, candidate))
         scored.sort(key=lambda pair: pair[0])
         best = [result for _, result in scored[:2]]
-        self.deadline.hold(
-            self._cost(sum(r.fit_seconds for r in best), sum(r.predict_us_per_row for r in best))
-        )
+        self.deadline.hold(self.seconds(summed_costs(best, best[0].oof)))
 
     def left(self, time_budget: float) -> float:
         """Seconds the caller will have for this work once the search returns."""

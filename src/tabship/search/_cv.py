@@ -27,6 +27,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
@@ -48,6 +49,7 @@ __all__ = [
     "fold_groups",
     "run_together",
     "secondary_metric",
+    "summed_costs",
     "trial_seconds",
 ]
 
@@ -219,10 +221,8 @@ def run_together(work: Callable[[int], T], group: Sequence[int]) -> list[T]:
     def run(k: int) -> None:
         _IN_GROUP.active = k > 0  # this thread's own flag: the first runs here
         try:
-            if k == 0:
-                results[k] = work(group[k])
-                return
-            with openmp_threads(omp_threads):  # as in the starting thread
+            # OpenMP's thread count is per thread: a new one gets the starting one's.
+            with nullcontext() if k == 0 else openmp_threads(omp_threads):
                 results[k] = work(group[k])
         except BaseException as error:  # noqa: BLE001 - raised again below, in order
             errors[k] = error
@@ -295,6 +295,17 @@ def cv_result(cv: CVData, oof: np.ndarray, folds: list[FoldOutcome], **extra: An
         predict_us_per_row=1e6 * sum(f.predict_seconds for f in folds) / (len(cv.y) * cv.repeats),
         model_seconds=sum(f.model_seconds for f in folds) / cv.n_splits,
         extra=extra,
+    )
+
+
+def summed_costs(results: Sequence[CVResult], oof: np.ndarray) -> CVResult:
+    """A blend of ``results`` (an ensemble, a seed bag) with out-of-fold ``oof``: each
+    member is fitted and run, so its costs are the members' summed."""
+    return CVResult(
+        oof=oof,
+        fit_seconds=sum(r.fit_seconds for r in results),
+        predict_us_per_row=sum(r.predict_us_per_row for r in results),
+        model_seconds=sum(r.model_seconds for r in results),
     )
 
 

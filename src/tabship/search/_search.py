@@ -41,7 +41,7 @@ from tabship.search._candidates import (
     make_pipeline,
     thread_limits,
 )
-from tabship.search._cv import CVData, CVResult, cross_validate, fold_groups
+from tabship.search._cv import CVData, cross_validate, fold_groups, summed_costs
 from tabship.search._ensemble import greedy_weights
 from tabship.search._failures import FamilyFailures
 from tabship.search._options import check_folds, check_time_budget, fold_count, repeat_count
@@ -339,7 +339,7 @@ def _ensemble_row(
     oofs = [r.cv.oof for r in ranked]
 
     def fits(members: frozenset[int]) -> bool:
-        return after.seconds(_blend_cost([ranked[k] for k in members], oofs[0])) <= allowed
+        return after.seconds(summed_costs([ranked[k].cv for k in members], oofs[0])) <= allowed
 
     counts = greedy_weights(oofs, cv.metric, lambda blend: cv.score(cv.metric, blend), fits=fits)
     members = [(r, c) for r, c in zip(ranked, counts, strict=True) if c]
@@ -350,22 +350,12 @@ def _ensemble_row(
     gain = cv.score(cv.metric, blend) - cv.score(cv.metric, ranked[0].cv.oof)
     if (gain if greater_is_better(cv.metric) else -gain) < _ENSEMBLE_MIN_GAIN:
         return None  # not worth a model several times slower to fit and to serve
-    result = _blend_cost([r for r, _ in members], blend)
+    result = summed_costs([r.cv for r, _ in members], blend)
     name = "Ensemble (" + ", ".join(f"{r.name} x{c}" for r, c in members) + ")"
     row = Row(name, "ensemble", None, lambda: None, {"weights": {r.name: c for r, c in members}},
                result, members, scores=cv.fold_scores(cv.metric, blend))  # fmt: skip
     say(describe(cv, row))
     return row
-
-
-def _blend_cost(members: list[Row], oof: np.ndarray) -> CVResult:
-    """An ensemble's measured costs: its members' summed (each is fitted and run)."""
-    return CVResult(
-        oof=oof,
-        fit_seconds=sum(r.cv.fit_seconds for r in members),
-        predict_us_per_row=sum(r.cv.predict_us_per_row for r in members),
-        model_seconds=sum(r.cv.model_seconds for r in members),
-    )
 
 
 def _estimator(row: Row, schema: Any) -> Any:

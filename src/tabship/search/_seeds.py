@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tabship.search._budget import Deadline
-from tabship.search._cv import CVData, CVResult, cross_validate
+from tabship.search._cv import CVData, cross_validate, summed_costs
 from tabship.search._rows import Row
 
 __all__ = ["SEEDS", "seed_bag"]
@@ -46,12 +46,7 @@ def seed_bag(cv: CVData, row: Row, deadline: Deadline, *, seed: int) -> Row | No
     if len(members) < 2:
         return None
     oof = np.mean([m.cv.oof for m, _ in members], axis=0)
-    result = CVResult(
-        oof=oof,
-        fit_seconds=sum(m.cv.fit_seconds for m, _ in members),
-        predict_us_per_row=sum(m.cv.predict_us_per_row for m, _ in members),
-        model_seconds=sum(m.cv.model_seconds for m, _ in members),
-    )
+    result = summed_costs([m.cv for m, _ in members], oof)
     name = f"{row.name} x{len(members)} seeds"
     params = {"seeds": [seed, *range(seed + 1, seed + len(members))], **row.params}
     return Row(name, "seed_bag", None, lambda: None, params, result, members,
