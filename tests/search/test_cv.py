@@ -10,7 +10,15 @@ from sklearn.preprocessing import StandardScaler
 
 from tabship.search import Deadline
 from tabship.search._candidates import lightgbm_model
-from tabship.search._cv import CVData, cross_validate, fit_quietly, fold_groups, run_together
+from tabship.search._cv import (
+    CVData,
+    cross_validate,
+    fit_quietly,
+    fold_groups,
+    run_together,
+    summed_costs,
+    tree_nodes,
+)
 
 
 def small_cv(task: str = "multiclass", repeats: int = 1) -> CVData:
@@ -43,6 +51,28 @@ def test_cross_validate_fills_every_oof_row():
     assert not np.isnan(result.oof).any()
     assert result.fit_seconds > 0 and result.predict_us_per_row > 0
     assert len(cv.fold_scores("log_loss", result.oof)) == 3
+
+
+def test_a_forests_result_counts_the_nodes_of_its_fold_fits_and_boosting_counts_none():
+    """The save of a forest grows with its nodes (``AfterSearch``): a row carries the
+    mean over its folds, a blend the sum over its members."""
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    cv = small_cv()
+    build = lambda: ExtraTreesClassifier(n_estimators=7, random_state=0)  # noqa: E731
+    forest = cross_validate(cv, "tree", build, Deadline(60), first_fold_estimate=0)
+    assert forest is not None
+    fitted = [tree_nodes(build().fit(cv.X.iloc[train], cv.y[train])) for train, _ in cv.splits]
+    assert all(n > 7 for n in fitted)  # every tree has split
+    assert forest.tree_nodes == pytest.approx(np.mean(fitted))
+    boosted = cross_validate(
+        cv, "native", lambda: lightgbm_model("multiclass", {}, seed=0, n_jobs=1), Deadline(60),
+        first_fold_estimate=0,
+    )  # fmt: skip
+    assert boosted is not None and boosted.tree_nodes == 0
+    assert summed_costs([forest, boosted, forest], forest.oof).tree_nodes == pytest.approx(
+        2 * forest.tree_nodes
+    )
 
 
 def test_folds_side_by_side_predict_what_they_predict_one_by_one():

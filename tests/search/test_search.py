@@ -173,10 +173,27 @@ def test_a_rows_cost_after_the_search_counts_the_callers_importance_cap(
     from tabship.search._after import AfterSearch
 
     cv = SimpleNamespace(n_folds=5, y=np.zeros(8000))  # 2000 test rows
-    result = SimpleNamespace(fit_seconds=1.0, predict_us_per_row=40.0)
+    result = SimpleNamespace(fit_seconds=1.0, predict_us_per_row=40.0, tree_nodes=0)
     # importance: 10 features x 5 repeats x 2000 rows x 40 us = 4 s
     cost = AfterSearch(cv, 10, importance_seconds, None).seconds(result)
     assert cost == pytest.approx(expected)
+
+
+def test_a_forests_cost_after_the_search_counts_saving_its_nodes():
+    """A forest fast to fit can be slow to save (insurance's 200 ExtraTrees: 0.2 s a
+    fold, 3.5 s to save): its nodes, grown to all rows, are part of its cost."""
+    from types import SimpleNamespace
+
+    from tabship.search._after import AfterSearch
+
+    cv = SimpleNamespace(n_folds=5, y=np.zeros(1000))
+    after = AfterSearch(cv, 6, None, None)  # type: ignore[arg-type]
+    boosted = SimpleNamespace(fit_seconds=0.2, predict_us_per_row=1.0, tree_nodes=0)
+    forest = SimpleNamespace(fit_seconds=0.2, predict_us_per_row=1.0, tree_nodes=400_000)
+    # 400,000 fold nodes x 5/4 (all the search's rows) x 1.25 (the held-out rows too)
+    assert after.seconds(forest) - after.seconds(boosted) == pytest.approx(
+        6.5e-6 * 400_000 * 1.25 * 1.25
+    )
 
 
 def test_the_search_holds_the_refits_of_its_two_best_rows():

@@ -1,8 +1,10 @@
-"""The caller's work after the search (two refits, importance): its cost and its hold.
+"""The caller's work after the search (two refits, importance, a forest's save): its
+cost and its hold.
 
-``train`` refits the winner twice and measures permutation importance with it inside the
-same budget. The search estimates that work from each row's measured fold fits, keeps it
-free of tuning while it runs, and at the end picks the best row whose work still fits.
+``train`` refits the winner twice, measures permutation importance with it and saves it
+inside the same budget. The search estimates that work from each row's measured fold
+fits, keeps it free of tuning while it runs, and at the end picks the best row whose
+work still fits.
 """
 
 from __future__ import annotations
@@ -16,9 +18,19 @@ from tabship.search._rows import Row
 
 __all__ = ["AfterSearch", "affordable", "allowed_seconds"]
 
+# Saving a forest (skops' state of every node, then deflated) cost 6.4 us a node here:
+# 3.5 s for insurance's 200 ExtraTrees of 534,000 nodes, 15 times their fit. Unbounded
+# trees grow a leaf per few rows, so without this a forest member could win on its fit
+# time and then overrun the budget in the save (30 MB, 3.7 s of a 20 s run).
+_SAVE_SECONDS_PER_TREE_NODE = 6.5e-6
+# The final model sees the caller's held-out rows too (a fifth more by default; the
+# same 1.25 as the refit's share of ``2.25``); a forest's nodes grow with its rows.
+_FINAL_ROWS = 1.25
+
 
 class AfterSearch:
-    """The caller's work after the search (two refits, importance) and the time it holds.
+    """The caller's work after the search (two refits, importance, a forest's save) and
+    the time it holds.
 
     A row's cost is estimated from its measured fold fits; while the search runs, the
     cost of the two best rows so far (the winner, or an ensemble of the two) is held on
@@ -38,14 +50,17 @@ class AfterSearch:
         self.deadline = deadline
 
     def seconds(self, result: CVResult) -> float:
-        """Two refits on all rows plus 5-repeat permutation importance on the test rows."""
+        """Two refits on all rows, 5-repeat permutation importance on the test rows, and
+        the save of the trees a forest grows."""
         cv = self.cv
-        refit = result.fit_seconds * cv.n_folds / (cv.n_folds - 1)
+        grown = cv.n_folds / (cv.n_folds - 1)  # a fold's training rows -> all rows
+        refit = result.fit_seconds * grown
+        save = _SAVE_SECONDS_PER_TREE_NODE * _FINAL_ROWS * grown * result.tree_nodes
         if self.importance_seconds is None:
-            return 2.25 * refit
+            return 2.25 * refit + save
         n_test = min(5000, len(cv.y) / 4)
         importance = self.n_features * 5 * n_test * result.predict_us_per_row / 1e6
-        return 2.25 * refit + min(importance, self.importance_seconds)
+        return 2.25 * refit + min(importance, self.importance_seconds) + save
 
     def keep(self, rows: list[Row], candidate: CVResult | None = None) -> None:
         """Hold the cost of the two best of ``rows`` (and of a tuning ``candidate``), as

@@ -50,6 +50,7 @@ __all__ = [
     "run_together",
     "secondary_metric",
     "summed_costs",
+    "tree_nodes",
     "trial_seconds",
 ]
 
@@ -70,6 +71,9 @@ class CVResult:
     fit_seconds: float
     predict_us_per_row: float
     model_seconds: float = 0.0
+    # Decision-tree nodes of one fold's model (forests: all their trees'), what its
+    # saved artifact grows with; 0 for boosting, whose saved form is small.
+    tree_nodes: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -179,6 +183,17 @@ def _splitter(task: str, folds: int, seed: int) -> Any:
     return StratifiedKFold(folds, shuffle=True, random_state=seed)
 
 
+def tree_nodes(model: Any) -> int:
+    """The nodes of a fitted scikit-learn tree or forest (0 for any other model)."""
+    tree = getattr(model, "tree_", None)
+    if tree is not None:
+        return int(tree.node_count)
+    members = getattr(model, "estimators_", None)
+    if isinstance(members, list):
+        return sum(tree_nodes(member) for member in members)
+    return 0
+
+
 def fit_quietly(model: Any, X: Any, y: Any, **fit_params: Any) -> Any:
     """Fit, silencing convergence chatter that says nothing about the final choice.
 
@@ -285,6 +300,7 @@ class FoldOutcome(NamedTuple):
     model_seconds: float  # model fit + prediction
     rounds: int = 0  # boosting rounds kept (tuning's early-stopped fits)
     timed_out: bool = False
+    tree_nodes: int = 0  # see ``CVResult.tree_nodes``
 
 
 def cv_result(cv: CVData, oof: np.ndarray, folds: list[FoldOutcome], **extra: Any) -> CVResult:
@@ -294,6 +310,7 @@ def cv_result(cv: CVData, oof: np.ndarray, folds: list[FoldOutcome], **extra: An
         fit_seconds=sum(f.fit_seconds for f in folds) / cv.n_splits,
         predict_us_per_row=1e6 * sum(f.predict_seconds for f in folds) / (len(cv.y) * cv.repeats),
         model_seconds=sum(f.model_seconds for f in folds) / cv.n_splits,
+        tree_nodes=sum(f.tree_nodes for f in folds) / cv.n_splits,
         extra=extra,
     )
 
@@ -306,6 +323,7 @@ def summed_costs(results: Sequence[CVResult], oof: np.ndarray) -> CVResult:
         fit_seconds=sum(r.fit_seconds for r in results),
         predict_us_per_row=sum(r.predict_us_per_row for r in results),
         model_seconds=sum(r.model_seconds for r in results),
+        tree_nodes=sum(r.tree_nodes for r in results),
     )
 
 
@@ -318,5 +336,6 @@ def _fit_fold(cv: CVData, kind: Kind, build: Callable[[], Any], i: int) -> FoldO
     prediction = cv.prediction(model, Xt_val)
     done = time.perf_counter()
     return FoldOutcome(
-        prediction, prep_fit + (fitted - started), prep_val + (done - fitted), done - started
-    )
+        prediction, prep_fit + (fitted - started), prep_val + (done - fitted), done - started,
+        tree_nodes=tree_nodes(model),
+    )  # fmt: skip

@@ -19,7 +19,7 @@ import numpy as np
 from tabship.features import Kind
 from tabship.search._budget import Deadline
 from tabship.search._candidates import lightgbm_model, log_target
-from tabship.search._cv import CVData, fit_quietly
+from tabship.search._cv import CVData, fit_quietly, tree_nodes
 
 if TYPE_CHECKING:
     from optuna.trial import Trial
@@ -54,6 +54,7 @@ class FoldFit(NamedTuple):
     predict: Predictor
     rounds: int
     timed_out: bool
+    tree_nodes: int = 0  # see ``CVResult.tree_nodes``
 
 
 class Family(ABC):
@@ -374,8 +375,9 @@ class _ForestFamily(Family):
         # A forest's fit cannot be cut short: ``fold_cap`` is not enforced.
         model = fit_quietly(self.estimator(params, self.n_trees), fold.X_train, fold.y_train)
         return FoldFit(
-            lambda cv, X: cv.prediction(model, X), self.n_trees, deadline.remaining() <= 0
-        )
+            lambda cv, X: cv.prediction(model, X), self.n_trees, deadline.remaining() <= 0,
+            tree_nodes(model),
+        )  # fmt: skip
 
     def final_rounds(self, rounds: list[int]) -> int:
         return self.n_trees

@@ -230,5 +230,6 @@ def _trial_fold(
     prediction = fitted.predict(cv, Xt_val)
     spent = time.perf_counter() - started
     return FoldOutcome(
-        prediction, prep_fit + fit_seconds, prep_val + spent - fit_seconds, spent, fitted.rounds
-    )
+        prediction, prep_fit + fit_seconds, prep_val + spent - fit_seconds, spent, fitted.rounds,
+        tree_nodes=fitted.tree_nodes,
+    )  # fmt: skip
