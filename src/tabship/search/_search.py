@@ -60,7 +60,11 @@ __all__ = ["SearchResult", "search"]
 
 Progress = Callable[[str], None]
 
-_SCREENING_SHARE = 0.45
+# Screening's share of the search's budget. At 0.45, a 20 s adult run (26,000 rows)
+# screened for 5.3 s (RandomForest alone 1.9 s) and tuned LightGBM for 6 trials: accuracy
+# 0.8756 against FLAML's 0.876 at 60 s. At 0.3 it is 0.8772-0.8779 in five runs. Small
+# tables screen every family well inside either share.
+_SCREENING_SHARE = 0.3
 _TUNING_SHARE_BEFORE_SEEDS = 0.85
 _ENSEMBLE_SIZE = 5
 _ENSEMBLE_MIN_GAIN = 1e-4
