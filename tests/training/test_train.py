@@ -47,6 +47,30 @@ def test_train_regression_returns_fitted_pipeline_leaderboard_and_metrics(insura
 
 
 @pytest.mark.slow
+def test_the_prediction_reference_covers_every_row_of_a_small_table(insurance_run):
+    run, _ = insurance_run
+    reference = run.summary["drift"]["prediction"]
+    assert sum(reference["counts"]) + reference["missing"] == 1338
+
+
+@pytest.mark.slow
+def test_the_prediction_reference_of_a_big_table_is_drawn_from_a_sample_of_its_rows():
+    """Decile bins need no more than 20,000 predictions; the features' references and
+    the row count still cover the whole table."""
+    rng = np.random.default_rng(0)
+    n = 26_000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 5, size=n)})
+    frame["y"] = 3 * frame["a"] + frame["b"] + rng.normal(scale=0.1, size=n)
+    run = tabship.train(frame, target="y", time_budget=6)
+    reference = run.summary["drift"]["prediction"]
+    assert sum(reference["counts"]) + reference["missing"] == 20_000
+    assert len(reference["edges"]) >= 5  # deciles of a continuous prediction
+    feature = run.summary["drift"]["features"]["a"]
+    assert sum(feature["counts"]) + feature["missing"] == n
+    assert run.summary["n_rows"] == n
+
+
+@pytest.mark.slow
 def test_train_records_where_its_time_went(insurance_run):
     """The phases partition the run: they add up to the seconds the run reports."""
     run, _ = insurance_run
