@@ -72,6 +72,23 @@ def test_a_tuning_run_again_goes_on_from_its_last_stop():
     assert result is not None and result.n_trials == tuning.n_trials > 0
 
 
+@pytest.mark.slow
+def test_a_tuning_run_can_end_at_a_set_trial_count_and_go_on_later():
+    """The first pass over LightGBM ends at ``stop_at`` asked trials however much time
+    is left (the second family gets it); a later run goes on from there."""
+    cv, fam = insurance_lightgbm()
+    ticks = itertools.count()  # 10 ms a reading, as above
+
+    def clock() -> float:
+        return next(ticks) * 0.01
+
+    tuning = Tuning(fam, cv, seed=0, first_trial_estimate=0.1)
+    tuning.run(Deadline(100.0, clock=clock), stop_at=4)
+    assert tuning.n_asked == 4 and 4 in TRIAL_STOPS
+    tuning.run(Deadline(100.0, clock=clock), stop_at=6)
+    assert tuning.n_asked == 6
+
+
 def test_baseline_candidates_add_a_log_target_ridge_only_for_skewed_targets():
     skewed = np.exp(np.random.default_rng(0).normal(size=300))
     symmetric = np.random.default_rng(0).normal(size=300)

@@ -110,11 +110,15 @@ class Tuning:
         estimate = _trial_estimate(self.durations, self.first_trial_estimate)
         return _next_trial_fits(deadline, self.n_asked, estimate)
 
-    def run(self, deadline: Deadline) -> None:
-        """Trials until the next stretch does not fit ``deadline``."""
+    def run(self, deadline: Deadline, *, stop_at: int | None = None) -> None:
+        """Trials until the next stretch does not fit ``deadline``, or until ``stop_at``
+        trials have been asked (a count in ``TRIAL_STOPS``, so that the run still ends
+        at a stop)."""
         import optuna
 
         while self.next_stretch_fits(deadline):
+            if stop_at is not None and self.n_asked >= stop_at:
+                return
             trial = self.study.ask()
             self.n_asked += 1
             params = self.fam.suggest(trial)
