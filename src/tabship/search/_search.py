@@ -62,9 +62,8 @@ Progress = Callable[[str], None]
 
 # Screening's share of the search's budget. At 0.45, a 20 s adult run (26,000 rows)
 # screened for 5.3 s (RandomForest alone 1.9 s) and tuned LightGBM for 6 trials: accuracy
-# 0.8756 against FLAML's 0.876 at 60 s. At 0.3 it is 0.8772-0.8779 in five runs. At 60 s
-# the small multiclass tables screened the same families but for one of eight (one
-# candidate fewer on synth-5class-600); bench/results/quality-small.md has the before.
+# 0.8756 against FLAML's 0.876 at 60 s. At 0.3 it was 0.8772-0.8779 in five runs. The
+# small multiclass tables at 60 s, before and after: bench/results/quality-small.md.
 _SCREENING_SHARE = 0.3
 _TUNING_SHARE_BEFORE_SEEDS = 0.85
 _ENSEMBLE_SIZE = 5
