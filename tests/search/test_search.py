@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from tabship.data import infer_schema, prepare_target, read_table
 from tabship.errors import OptionError, TooFewRowsError
 from tabship.search import SearchResult, search
+from tabship.search._tuning import RUNNERS_UP
 from tests.conftest import dataset_path
 
 BUDGET = 3.0
@@ -90,6 +92,10 @@ def test_search_leaderboard_columns_and_order(insurance_search):
     assert board["model"].is_unique
     assert board["cv_r2_mean"].iloc[0] > 0.7  # insurance is easy for trees
     assert result.best_name in set(board["model"])
+    # The tuning's runners-up are listed, and are ensemble members only, never the winner.
+    runners_up = [m for m in board["model"] if re.fullmatch(r"\w+ \(trial \d+\)", m)]
+    assert len(runners_up) <= 2 * RUNNERS_UP
+    assert result.best_name not in runners_up
 
 
 @pytest.mark.slow
@@ -249,3 +255,37 @@ def test_the_two_best_rows_hold_the_importance_once_as_their_ensemble_would():
     assert deadline.held == pytest.approx(2 * 2.8125 + 1.5)  # 8 s of importance, capped once
     after.keep([row(0.9, 4.0), row(0.8, 6.0)])
     assert deadline.held == pytest.approx(2 * 2.8125 + 1.0)  # under the cap: summed
+
+
+def test_the_ensemble_takes_a_runner_up_trial_that_errs_the_other_way():
+    """A runner-up of the tuning joins the ensemble's pool beside the top rows: here it
+    errs opposite to the best row, and the blend of the two is what the search keeps,
+    while a row that errs like the best adds nothing."""
+    from types import SimpleNamespace
+
+    from tabship.search._after import AfterSearch
+    from tabship.search._cv import CVResult
+    from tabship.search._rows import Row
+    from tabship.search._search import _ensemble_row
+
+    y = np.zeros(100)
+
+    def rmse(_metric: str, oof: np.ndarray) -> float:
+        return float(np.sqrt(np.mean((oof - y) ** 2)))
+
+    cv = SimpleNamespace(
+        n_folds=5, y=y, metric="rmse", score=rmse, fold_scores=lambda m, oof: [rmse(m, oof)]
+    )
+
+    def row(name: str, error: float) -> Row:
+        result = CVResult(oof=np.full(100, error), fit_seconds=0.1, predict_us_per_row=1.0)
+        return Row(name, "lightgbm", "native", lambda: None, {}, result, scores=[abs(error)])
+
+    best, alike = row("LightGBM (tuned)", 1.0), row("LightGBM", 1.2)
+    runner_up = row("LightGBM (trial 3)", -1.1)
+    after = AfterSearch(cv, 3, None, None)  # type: ignore[arg-type]
+    assert _ensemble_row(cv, [best, alike], [], lambda _: None, after, 1e9) is None  # type: ignore[arg-type]
+    ensemble = _ensemble_row(cv, [best, alike], [runner_up], lambda _: None, after, 1e9)  # type: ignore[arg-type]
+    assert ensemble is not None
+    assert [r.name for r, _ in ensemble.members] == ["LightGBM (tuned)", "LightGBM (trial 3)"]
+    assert rmse("rmse", ensemble.cv.oof) < 0.1

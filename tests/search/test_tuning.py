@@ -13,7 +13,7 @@ from tabship.search import Deadline
 from tabship.search._candidates import baseline_candidates
 from tabship.search._cv import CVData
 from tabship.search._families import HistGradientBoostingFamily, LightGBMFamily
-from tabship.search._tuning import TRIAL_STOPS, Tuning, tune
+from tabship.search._tuning import RUNNERS_UP, TRIAL_STOPS, Tuning, tune
 from tests.conftest import dataset_path
 
 
@@ -87,6 +87,32 @@ def test_a_tuning_run_can_end_at_a_set_trial_count_and_go_on_later():
     assert tuning.n_asked == 4 and 4 in TRIAL_STOPS
     tuning.run(Deadline(100.0, clock=clock), stop_at=6)
     assert tuning.n_asked == 6
+
+
+@pytest.mark.slow
+def test_the_runners_up_are_the_next_best_complete_trials_with_their_predictions():
+    """After the best trial, the study hands out the next ``RUNNERS_UP`` complete ones,
+    best first, each a refittable row named by its trial, its OOF its own."""
+    cv, fam = insurance_lightgbm()
+    ticks = itertools.count()  # 10 ms a reading, as above
+    tuning = Tuning(fam, cv, seed=0, first_trial_estimate=0.1)
+    tuning.run(Deadline(100.0, clock=lambda: next(ticks) * 0.01), stop_at=6)
+    import optuna
+
+    complete = [t for t in tuning.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) > 1 + RUNNERS_UP
+    by_score = sorted(complete, key=lambda t: (-t.value, t.number))  # r2: higher is better
+    best, runners_up = tuning.result(), tuning.runners_up()
+    assert best is not None and best.cv.oof is tuning.best[2].oof  # type: ignore[index]
+    assert [r.name for r in runners_up] == [
+        f"LightGBM (trial {t.number + 1})" for t in by_score[1 : 1 + RUNNERS_UP]
+    ]
+    for trial, found in zip(by_score[1:], runners_up, strict=False):
+        assert np.mean(cv.fold_scores(cv.metric, found.cv.oof)) == pytest.approx(trial.value)
+        assert not np.array_equal(found.cv.oof, best.cv.oof)
+        model = found.build()
+        inner = getattr(model, "regressor", model)
+        assert inner.get_params()["n_estimators"] == found.params["n_estimators"]
 
 
 def test_baseline_candidates_add_a_log_target_ridge_only_for_skewed_targets():

@@ -219,15 +219,15 @@ def _search(
     tuning = (
         deadline.sub(_TUNING_SHARE_BEFORE_SEEDS * deadline.remaining()) if repeats > 1 else deadline
     )
-    tuned, trials = tune_families(cv, rows, tuning, seed=seed, threads=threads, say=say,
-                                  failures=failures, after=after)  # fmt: skip
-    rows += tuned
-    bag = _seed_bag(cv, tuned, deadline, seed=seed, say=say) if repeats > 1 else None
+    outcome = tune_families(cv, rows, tuning, seed=seed, threads=threads, say=say,
+                            failures=failures, after=after)  # fmt: skip
+    rows += outcome.tuned
+    bag = _seed_bag(cv, outcome.tuned, deadline, seed=seed, say=say) if repeats > 1 else None
     rows += [bag] if bag is not None else []
     # One bound for the ensemble's members and the choice, so an ensemble built to fit
     # is never turned down for a few milliseconds more on the clock.
     allowed = allowed_seconds(rows, after, time_budget)
-    ensemble = _ensemble_row(cv, rows, say, after, allowed)
+    ensemble = _ensemble_row(cv, rows, outcome.runners_up, say, after, allowed)
     if ensemble is not None:
         rows.append(ensemble)
     ranked = rank_for_choice(cv, rows)
@@ -235,13 +235,13 @@ def _search(
     by = choice_metric(task)
     say(f"chose {best.name} (by cv {by}) after {deadline.elapsed:.1f} s")
     return SearchResult(
-        leaderboard=leaderboard(cv, ranked),
+        leaderboard=leaderboard(cv, rank_for_choice(cv, rows + outcome.runners_up)),
         best=_estimator(best, schema),
         best_name=best.name,
         metric=cv.metric,
         oof_score=cv.score(cv.metric, best.cv.oof),
         folds=n_folds,
-        trials=trials,
+        trials=outcome.trials,
         chosen_by=by,
         repeats=repeats,
     )
@@ -328,16 +328,24 @@ def _seed_bag(
 
 
 def _ensemble_row(
-    cv: CVData, rows: list[Row], say: Progress, after: AfterSearch, allowed: float
+    cv: CVData,
+    rows: list[Row],
+    runners_up: list[Row],
+    say: Progress,
+    after: AfterSearch,
+    allowed: float,
 ) -> Row | None:
     """A weighted soft vote of the top rows, if it beats the best single row on OOF.
 
     Its members are chosen among those whose refits and importance, together, fit in
     ``allowed`` seconds: an ensemble too slow to refit in the time left would lose to a
     single model after all (diamonds at 60 s: three members at 533.9 CV RMSE whose
-    refits needed about 30 s, more than was left, so a lone LightGBM at 552 was chosen)."""
-    singles = [r for r in rank(cv, rows) if not r.members]
-    ranked = [r for r in singles if after.seconds(r.cv) <= allowed][:_ENSEMBLE_SIZE]
+    refits needed about 30 s, more than was left, so a lone LightGBM at 552 was chosen).
+    The tuning's runners-up join the top rows rather than push other families out of
+    them: members that err differently are what a blend gains from."""
+    singles = [r for r in rank(cv, rows) if not r.members and after.seconds(r.cv) <= allowed]
+    extra = [r for r in runners_up if after.seconds(r.cv) <= allowed]
+    ranked = rank(cv, singles[:_ENSEMBLE_SIZE] + extra)
     if len(ranked) < 2:
         return None
     oofs = [r.cv.oof for r in ranked]

@@ -11,6 +11,7 @@ early (insurance at 60 s ended at 39.5 s).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,9 +28,9 @@ from tabship.search._families import (
     RandomForestFamily,
 )
 from tabship.search._rows import Row, describe, rank
-from tabship.search._tuning import Tuning
+from tabship.search._tuning import TunedResult, Tuning
 
-__all__ = ["tune_families"]
+__all__ = ["TuningOutcome", "tune_families"]
 
 Progress = Callable[[str], None]
 
@@ -45,6 +46,17 @@ _SMALL_LIGHTGBM_TUNING_SHARE = 0.5
 _LEARNING_RATE_FLOORS = (0.01, 0.02, 0.03, 0.05, 0.1)
 
 
+@dataclass
+class TuningOutcome:
+    """What the tuning stage found: each family's best trial (``tuned``), the next best
+    trials of each (``runners_up``: ensemble members only, never chosen alone), and how
+    many trials each family completed."""
+
+    tuned: list[Row] = field(default_factory=list)
+    runners_up: list[Row] = field(default_factory=list)
+    trials: dict[str, int] = field(default_factory=dict)
+
+
 def tune_families(
     cv: CVData,
     rows: list[Row],
@@ -55,7 +67,7 @@ def tune_families(
     say: Progress,
     failures: FamilyFailures,
     after: AfterSearch,
-) -> tuple[list[Row], dict[str, int]]:
+) -> TuningOutcome:
     """Tune LightGBM with most of the time left (up to ``_FIRST_PASS_TRIALS`` trials),
     then a second family with the rest, then each of them again while its next stretch
     of trials fits.
@@ -127,7 +139,8 @@ def tune_families(
             say(f"stopped tuning {tuning.fam.name}: {error}")
         _add_tuned(cv, tuning, tuned, trials, say)
         after.keep(rows + tuned)
-    return tuned, trials
+    runners_up = [_row(cv, found) for tuning in tunings for found in tuning.runners_up()]
+    return TuningOutcome(tuned, runners_up, trials)
 
 
 def _add_tuned(
@@ -138,16 +151,20 @@ def _add_tuned(
     trials[tuning.fam.name] = tuning.n_trials
     if result is None:
         return
-    row = Row(
-        result.name, result.family, result.kind, result.build, result.params, result.cv,
-        scores=cv.fold_scores(cv.metric, result.cv.oof),
-    )  # fmt: skip
+    row = _row(cv, result)
     earlier = [k for k, r in enumerate(tuned) if r.name == row.name]
     if earlier:
         tuned[earlier[0]] = row
     else:
         tuned.append(row)
     say(describe(cv, row) + f" after {result.n_trials} trials")
+
+
+def _row(cv: CVData, found: TunedResult) -> Row:
+    return Row(
+        found.name, found.family, found.kind, found.build, found.params, found.cv,
+        scores=cv.fold_scores(cv.metric, found.cv.oof),
+    )  # fmt: skip
 
 
 def _second_family(cv: CVData, rows: list[Row], *, skewed: bool, seed: int, threads: int) -> Family:
