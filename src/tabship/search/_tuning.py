@@ -103,7 +103,6 @@ class Tuning:
         )
         for params in fam.starts:
             self.study.enqueue_trial(params)
-        self.best: tuple[float, dict[str, Any], CVResult] | None = None
         # The best complete trials, best first (the best and up to RUNNERS_UP more):
         # score, trial number, parameters, result. Only these keep their predictions.
         self.leaders: list[tuple[float, int, dict[str, Any], CVResult]] = []
@@ -142,11 +141,17 @@ class Tuning:
             self.durations.append(time.perf_counter() - started)
             self.n_trials += 1
             self._keep_leader(value, trial.number, params, result)
-            best = self.best
-            if best is None or (value > best[0] if self.maximize else value < best[0]):
-                self.best = (value, params, result)
-                if self.on_best is not None:
-                    self.on_best(result)
+            if self.leaders[0][1] == trial.number and self.on_best is not None:
+                self.on_best(result)
+
+    @property
+    def best(self) -> tuple[float, dict[str, Any], CVResult] | None:
+        """The best complete trial so far (an earlier one wins a tie): score, parameters,
+        result."""
+        if not self.leaders:
+            return None
+        value, _, params, result = self.leaders[0]
+        return value, params, result
 
     def result(self) -> TunedResult | None:
         """The best complete trial so far, as a leaderboard row's makings."""

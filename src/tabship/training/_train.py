@@ -228,6 +228,10 @@ def _search_evaluate_refit(
     )
 
 
+# The most training rows whose predictions make the prediction's drift reference.
+_REFERENCE_ROWS = 20_000
+
+
 def _reference_predictions(final: Any, X: pd.DataFrame, seed: int) -> Any:
     """The final model's predictions on the training rows, on at most ``_REFERENCE_ROWS``
     of them (a seeded sample).
@@ -240,9 +244,6 @@ def _reference_predictions(final: Any, X: pd.DataFrame, seed: int) -> Any:
     """
     rows = X if len(X) <= _REFERENCE_ROWS else X.sample(n=_REFERENCE_ROWS, random_state=seed)
     return final.predict(rows)
-
-
-_REFERENCE_ROWS = 20_000
 
 
 def _preload_what_follows() -> None:
