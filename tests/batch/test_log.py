@@ -3,14 +3,13 @@ PostgreSQL: every scored row logged once, under the id its output row carries.""
 
 from __future__ import annotations
 
-import re
 from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tabship.batch import BatchLog, record_ids, score_file
+from tabship.batch import BatchLog, score_file
 from tabship.data import read_table
 from tabship.monitor import MonitoredModel, open_log
 from tests._cli import error_lines, run_tabship
@@ -147,11 +146,3 @@ def test_log_options_that_cannot_work_are_refused(adult_model, adult_file, tmp_p
         assert result.returncode == 2
         assert said in error_lines(result)[0] and "secret" not in result.stderr
     assert not (tmp_path / "scored.csv").exists() and not (tmp_path / "log.db").exists()
-
-
-def test_record_ids_are_unique_version_7_and_sort_by_time():
-    first, later = record_ids(5000), record_ids(10)
-    assert len(set(first)) == 5000
-    assert all(re.fullmatch(r"[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}", i) for i in first)
-    assert max(first)[:12] <= min(later)[:12]
-    assert record_ids(0) == []

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from tabship._lazy import lazy_attributes
 from tabship.batch._formulas import escape_formulas
+from tabship.batch._ids import RecordIds, record_ids
 from tabship.batch._table import (
     OUTPUT_PREFIX,
     OutputColumns,
@@ -30,7 +31,6 @@ from tabship.batch._table import (
     every_row,
     failed_rows,
     output_columns,
-    record_ids,
     score_chunk,
     score_table,
     scored_rows,
@@ -61,6 +61,7 @@ __all__ = [
     "log_records",
     "output_columns",
     "read_chunks",
+    "RecordIds",
     "record_ids",
     "score_chunk",
     "score_file",

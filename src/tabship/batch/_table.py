@@ -10,7 +10,6 @@ the failed rows to two files (``scored_rows`` and ``failed_rows``, through
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tabship.batch._formulas import escape_formulas
+from tabship.batch._ids import RecordIds, record_ids
 from tabship.errors import ErrorItem, ValidationError
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ __all__ = [
     "every_row",
     "failed_rows",
     "output_columns",
-    "record_ids",
     "score_chunk",
     "score_table",
     "scored_rows",
@@ -97,26 +96,6 @@ def _own_name(name: str, taken: set[str]) -> str:
     return f"{OUTPUT_PREFIX}{name}" if name in taken else name
 
 
-def record_ids(n: int) -> list[str]:
-    """``n`` new record ids, 32 hex digits each: UUIDs version 7 (RFC 9562), made in one go.
-
-    The time in milliseconds leads, so the ids of one run sort together and a log's
-    primary-key index grows at its end; 74 random bits follow, so ids are unique across
-    processes and machines. Built with numpy from one ``os.urandom`` call: a million ids
-    cost a fraction of a second, next to the several seconds one ``uuid4()`` per row
-    would.
-    """
-    if n <= 0:
-        return []
-    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    millis = time.time_ns() // 1_000_000
-    raw[:, :6] = np.frombuffer(millis.to_bytes(8, "big")[2:], dtype=np.uint8)
-    raw[:, 6] = raw[:, 6] & 0x0F | 0x70  # version 7
-    raw[:, 8] = raw[:, 8] & 0x3F | 0x80  # RFC 9562 variant
-    text = raw.tobytes().hex()
-    return [text[i : i + 32] for i in range(0, 32 * n, 32)]
-
-
 @dataclass
 class TableScores:
     """What scoring one table gave, by row position (0 is the table's first row)."""
@@ -128,7 +107,7 @@ class TableScores:
     reasons: dict[int, str] = field(default_factory=dict)  # position -> its error messages
     classes: list[str] = field(default_factory=list)  # probability columns, in order
     probabilities: dict[str, Any] = field(default_factory=dict)  # class -> array over index
-    ids: list[str] = field(default_factory=list)  # one per position in ``index``, when asked
+    ids: Sequence[str] = field(default_factory=list)  # one per position in ``index``, if asked
     # The model's answer, whose validated inputs a prediction log stores; None when
     # nothing was valid.
     scored: Scored | None = field(default=None, repr=False, compare=False)
@@ -194,7 +173,8 @@ def scored_rows(frame: pd.DataFrame, scores: TableScores, columns: OutputColumns
     for label in scores.classes:
         good[columns.probability_of(label)] = scores.probabilities[label]
     if scores.ids:
-        good[columns.id] = scores.ids
+        ids = scores.ids
+        good[columns.id] = ids.column() if isinstance(ids, RecordIds) else list(ids)
     return good
 
 

@@ -159,11 +159,13 @@ def score_records(
         scored.predictions = output.reshape(n).tolist()
     else:
         best = output.argmax(axis=1)
-        scored.predictions = [classes[i] for i in best]
+        # One take: a Python loop over numpy integers cost a tenth of a batch's scoring.
+        scored.predictions = np.asarray(classes, dtype=object)[best].tolist()
         scored.probability_matrix = output
         if probability_dicts:
             scored.probabilities = [dict(zip(classes, r, strict=True)) for r in output.tolist()]
-        class_of_row = best.tolist()
+        if explain:
+            class_of_row = best.tolist()
     if explain:
         if explainer is None:
             explainer = background_explainer(predict, classes, schema, None)
