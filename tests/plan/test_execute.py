@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pytest
 
-from tabship.plan import Plan, plan_files
+from tabship.plan import Coded, Plan, plan_files
 from tabship.runtime import open_plan, pipeline_probe
 from tabship.runtime._validate import RecordValidator, validate_records
 from tests.plan._fitted import DATASETS, fitted_candidates, with_surprises
@@ -38,6 +38,11 @@ def test_plan_agrees_with_the_pipeline(name):
     checked = validate_records(records, schema)
     assert not checked.errors, checked.errors[:3]
     frame = checked.frame
+    # A DataFrame validated as a whole hands its text columns over coded (``Coded``).
+    coded = validate_records(X, schema)
+    assert coded.valid_index == checked.valid_index, coded.errors[:3]
+    has_text = any(f.role in ("categorical", "text") for f in schema.feature_fields)
+    assert not has_text or any(isinstance(c, Coded) for c in coded.columns.values())
     compiled = 0
     for label, pipeline in pipelines.items():
         files = plan_files(pipeline, schema, probe=pipeline_probe)
@@ -63,6 +68,9 @@ def test_plan_agrees_with_the_pipeline(name):
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9, err_msg=message)
             at_once = plan.predict(checked.columns, len(records))
             np.testing.assert_allclose(at_once, expected, rtol=1e-12, atol=1e-9, err_msg=message)
+            np.testing.assert_array_equal(
+                plan.predict(coded.columns, len(records)), at_once, err_msg=message
+            )
             # Alone or in a batch, a record gets the same bits (the API promises it).
             np.testing.assert_array_equal(got, np.reshape(at_once, got.shape), err_msg=message)
             # Large batches look categories up column-wise (pandas) and predict on all cores.

@@ -29,6 +29,28 @@ def test_validate_dataframe_nan_means_missing():
     assert {e["type"] for e in infinite.errors} == {"finite_number", "missing"}
 
 
+def test_defaulted_cells_of_valid_rows_are_listed_by_row_then_field_name():
+    """Missing optional cells scattered over a table, some rows invalid: ``defaulted``
+    holds exactly the valid rows' missing cells, sorted as ``(row, field)`` tuples."""
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame([GOOD] * 300)
+    for name in ("region", "bmi", "children"):  # not in name order
+        frame.loc[rng.random(300) < 0.3, name] = None
+    invalid = rng.random(300) < 0.1
+    frame.loc[invalid, "age"] = None  # required: the row is invalid
+    result = validate_records(frame, insurance_schema(optional=True))
+    expected = sorted(
+        (i, name)
+        for i in range(300)
+        if not invalid[i]
+        for name in ("region", "bmi", "children")
+        if pd.isna(frame.at[i, name])
+    )
+    assert len(expected) > 100
+    assert result.defaulted == expected
+    assert result.valid_index == [i for i in range(300) if not invalid[i]]
+
+
 def test_validate_real_dataset_frame_equals_its_records():
     """The insurance table validated as a DataFrame and as records gives the same frame."""
     data = read_table(dataset_path("insurance.csv"))

@@ -58,6 +58,7 @@ import numpy as np
 from tabship.monitor._log import open_log
 from tabship.monitor._shared import SharedCounts
 from tabship.monitor._writer import LogWriter, WriterStats, closer_at_exit
+from tabship.plan import Coded
 
 if TYPE_CHECKING:
     from tabship.data import DriftReferences
@@ -453,7 +454,7 @@ def _plain_values(value: Any) -> Any:
             )
             for key, item in value.items()
         }
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray | Coded):  # Coded: a validated batch's text column
         return _plain_values(value.tolist())
     if isinstance(value, np.generic):
         return _plain_values(value.item())

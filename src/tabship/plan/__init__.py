@@ -48,6 +48,7 @@ from tabship.plan._spec_steps import (
     TargetStep,
     TokensStep,
 )
+from tabship.plan._values import Coded
 
 if TYPE_CHECKING:
     from tabship.plan._compile import Probe, Prober, compile_plan, plan_files, probe_records
@@ -57,6 +58,7 @@ __all__ = [
     "LINKS",
     "PLAN_FILE",
     "PLAN_FORMAT",
+    "Coded",
     "CodesStep",
     "CoerceStep",
     "CompiledForest",

@@ -30,7 +30,7 @@ from tabship.plan._spec_steps import (
     TargetStep,
     TokensStep,
 )
-from tabship.plan._values import Values, as_floats, as_texts, missing_mask
+from tabship.plan._values import Coded, Values, as_floats, as_texts, missing_mask
 
 __all__ = [
     "ColumnFunction",
@@ -44,7 +44,7 @@ __all__ = [
 
 Frame = Mapping[str, Values]
 FrameFunction = Callable[[Frame, int], Frame]
-Columns = list[NDArray[np.generic]]
+Columns = list[NDArray[np.generic] | Coded]
 ColumnFunction = Callable[[Columns, int], Columns]
 
 
@@ -91,13 +91,18 @@ def matrix_function(parts: Sequence[ColumnPart]) -> Callable[[Frame, int], NDArr
     def transform(frame: Frame, n: int) -> NDArray[np.float64]:
         blocks: list[NDArray[np.float64]] = []
         for names, steps in compiled:
-            arrays: Columns = [np.asarray(frame[name]) for name in names]
+            arrays: Columns = [_column(frame[name]) for name in names]
             for step in steps:
                 arrays = step(arrays, n)
             blocks.extend(as_floats(a, n) for a in arrays)
         return np.column_stack(blocks) if blocks else np.empty((n, 0))
 
     return transform
+
+
+def _column(values: Values) -> NDArray[np.generic] | Coded:
+    """A column as the steps take it: an array, or a coded column as it came."""
+    return values if isinstance(values, Coded) else np.asarray(values)
 
 
 def column_function(step: ColumnStep) -> ColumnFunction:
@@ -149,6 +154,8 @@ class Lookup:
 
     def positions(self, values: Values, n: int) -> NDArray[np.intp]:
         """Row of each value; -1 (the last row) when it is not a key."""
+        if isinstance(values, Coded):  # the distinct values only, then spread by code
+            return self.positions(values.values, len(values.values))[values.codes]
         pandas = sys.modules.get("pandas")
         if pandas is not None and n >= _VECTOR_ROWS:
             if self._keys is None:
@@ -236,7 +243,7 @@ def _tokens(step: TokensStep) -> ColumnFunction:
     def indicate(arrays: Columns, n: int) -> Columns:
         out: Columns = []
         for words, values in zip(vocabularies, arrays, strict=True):
-            out.extend(word_indicators(as_texts(values, n), words, n))
+            out.extend(word_indicators(np.asarray(as_texts(values, n)), words, n))
         return out
 
     return indicate

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from tabship.plan import Coded
 from tabship.runtime._rules import (
     INVALID,
     LARGEST_MODEL_NUMBER,
@@ -37,9 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ColumnCheck", "ColumnValues", "Finding", "check_column", "take"]
 
-# One field's values for the model: a list of Python values, or a numpy array (float64
-# for numbers, object otherwise) when a pandas column was checked as a whole.
-ColumnValues = list[object] | NDArray[Any]
+# One field's values for the model: a list of Python values; when a pandas column was
+# checked as a whole, a float64 array for numbers, else codes into its distinct values.
+ColumnValues = list[object] | NDArray[Any] | Coded
 
 
 class Finding(NamedTuple):
@@ -147,9 +148,11 @@ def _check_distinct(rule: Rule, column: pd.Series[Any]) -> ColumnCheck:
     resolved = [resolve(rule, raw, True) for raw in raws]
     table = np.empty(len(resolved), dtype=object)
     table[:] = [value for value, _, _ in resolved]
-    values: NDArray[Any] = table[codes]
-    if isinstance(rule, NumberRule):
-        values = _as_float_values(values)
+    values: ColumnValues = (
+        _as_float_values(table[codes])
+        if isinstance(rule, NumberRule)
+        else Coded(np.asarray(codes, dtype=np.intp), table)  # the plan looks up the table
+    )
     check = ColumnCheck(values)
     for k, cell in enumerate(resolved):
         if cell[1] is not None or cell[2]:  # a problem, or defaulted
@@ -170,11 +173,12 @@ def _check_numbers(rule: NumberRule, column: pd.Series[Any]) -> ColumnCheck:
     rows = np.flatnonzero(special)
     if len(rows) == 0:
         return ColumnCheck(values)
-    check = ColumnCheck(values.copy())
+    fixed = values.copy()
+    check = ColumnCheck(fixed)
     raws = column.iloc[rows].tolist()
     for i, raw in zip(rows.tolist(), raws, strict=True):
         cell = resolve(rule, raw, True)
-        check.values[i] = math.nan if cell[0] is INVALID else cell[0]
+        fixed[i] = math.nan if cell[0] is INVALID else cast(float, cell[0])
         check.note((i,), cell, raw)
     return check
 
@@ -199,6 +203,6 @@ def _as_cells(cells: Cells) -> list[object]:
 
 def take(values: ColumnValues, keep: list[int]) -> ColumnValues:
     """The values of the rows in ``keep``, in that order."""
-    if isinstance(values, np.ndarray):
-        return values[np.asarray(keep, dtype=np.intp)]
+    if isinstance(values, np.ndarray | Coded):
+        return values[np.asarray(keep, dtype=np.intp)]  # type: ignore[return-value]
     return [values[i] for i in keep]

@@ -33,6 +33,7 @@ import numpy as np
 
 from tabship.data import Role, Schema
 from tabship.errors import ErrorItem, ValidationError
+from tabship.plan import Coded
 from tabship.runtime._columns import ColumnCheck, ColumnValues, check_column, take
 from tabship.runtime._rules import ABSENT, INVALID, resolve, rules_for
 from tabship.runtime._table import BadInput, Table, input_error, is_columns
@@ -85,7 +86,8 @@ class ValidationResult:
         import pandas as pd
 
         data: dict[str, Any] = {}
-        for name, values in self.columns.items():
+        for name, column in self.columns.items():
+            values = np.asarray(column) if isinstance(column, Coded) else column
             role = self.roles[name]
             if role == "numeric":
                 data[name] = np.asarray(values, dtype="float64")
@@ -192,14 +194,11 @@ class RecordValidator:
         bad = set(table.rejected)
         for check in checked:
             bad.update(f.row for f in check.findings if f.invalid)
-        result = ValidationResult([i for i in range(table.n) if i not in bad])
+        result = ValidationResult(_valid_rows(table.n, bad))
         result.unknown_fields = table.unknown
         result.errors, result.warnings = self._items_in_row_order(table, checked)
-        result.defaulted = sorted(
-            (i, rule.name)
-            for rule, check in zip(self.rules, checked, strict=True)
-            for i in check.filled
-            if i not in bad
+        result.defaulted = _defaulted_pairs(
+            [rule.name for rule in self.rules], [check.filled for check in checked], bad
         )
         result.columns = {
             rule.name: _as_column(
@@ -224,6 +223,36 @@ class RecordValidator:
         errors = [item for _, _, item, invalid in notes if invalid]
         warnings = [item for _, _, item, invalid in notes if not invalid]
         return errors, warnings
+
+
+def _valid_rows(n: int, bad: set[int]) -> list[int]:
+    """The rows of ``n`` not in ``bad``, ascending."""
+    if not bad:
+        return list(range(n))
+    keep = np.ones(n, dtype=bool)
+    keep[np.fromiter(bad, dtype=np.intp, count=len(bad))] = False
+    valid: list[int] = np.flatnonzero(keep).tolist()
+    return valid
+
+
+def _defaulted_pairs(
+    names: list[str], filled: list[list[int]], bad: set[int]
+) -> list[tuple[int, str]]:
+    """``(row, field)`` for each defaulted cell of a valid row, sorted as the tuples sort.
+
+    Sorted by numpy: a batch with a common missing value has a pair for most rows, and
+    a generator and sort of Python tuples took a tenth of a chunk's validation.
+    """
+    if not any(filled):
+        return []
+    rows = np.concatenate([np.asarray(f, dtype=np.intp) for f in filled])
+    fields = np.repeat(np.arange(len(names)), [len(f) for f in filled])
+    if bad:
+        keep = ~np.isin(rows, np.fromiter(bad, dtype=np.intp, count=len(bad)))
+        rows, fields = rows[keep], fields[keep]
+    name_rank = np.argsort(np.argsort(np.asarray(names, dtype=object)))
+    order = np.lexsort((name_rank[fields], rows))
+    return list(zip(rows[order].tolist(), [names[k] for k in fields[order].tolist()], strict=True))
 
 
 def _as_column(values: ColumnValues) -> list[Any]:
