@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabship.batch import score_file
+from tabship.batch import read_chunks, score_file
 from tabship.data import read_table
 from tabship.errors import DataFileError, DuplicateColumnError
 from tests.conftest import dataset_path
@@ -81,3 +81,19 @@ def test_columns_the_model_does_not_read_pass_through_as_read(adult_model, adult
     assert scored["age"].tolist() == adult_rows["age"].tolist()  # a model column: cleaned
     assert scored["note"].tolist()[:2] == ["PS  ", "free text"]  # passed through as read
     np.testing.assert_allclose(scored["extra_299"].to_numpy(), wide["extra_299"].to_numpy())
+
+
+@pytest.mark.parametrize(("rows", "chunk_size", "sizes"), [
+    (25_000, 20_000, [10_000, 15_000]),  # a small first chunk, then the reader's own
+    (7_000, 20_000, [7_000]),
+    (25_000, 8_000, [8_000, 8_000, 8_000, 1_000]),  # chunks no larger than the first
+])  # fmt: skip
+def test_the_first_chunk_is_small_and_the_chunks_hold_every_row(tmp_path, rows, chunk_size, sizes):
+    table = pd.DataFrame({"a": np.arange(rows), "b": np.where(np.arange(rows) % 3, "x", "y")})
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False)
+    chunks = list(read_chunks(path, chunk_size))
+    assert [len(c) for c in chunks] == sizes
+    joined = pd.concat(chunks, ignore_index=True)
+    assert joined["a"].tolist() == table["a"].tolist()
+    assert joined["b"].tolist() == table["b"].tolist()
