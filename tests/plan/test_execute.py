@@ -20,6 +20,7 @@ import pytest
 
 from tabship.plan import Coded, Plan, plan_files
 from tabship.runtime import open_plan, pipeline_probe
+from tabship.runtime._scoring import frame_predictor
 from tabship.runtime._validate import RecordValidator, validate_records
 from tests.plan._fitted import DATASETS, fitted_candidates, with_surprises
 
@@ -45,14 +46,17 @@ def test_plan_agrees_with_the_pipeline(name):
     assert not has_text or any(isinstance(c, Coded) for c in coded.columns.values())
     compiled = 0
     for label, pipeline in pipelines.items():
-        files = plan_files(pipeline, schema, probe=pipeline_probe)
-        if not files:
-            continue
-        compiled += 1
         if schema.task == "regression":
             expected = pipeline.predict(frame)
         else:
             expected = pipeline.predict_proba(frame)
+        # The pipeline itself (models without a plan) reads coded columns as plain ones.
+        from_coded = frame_predictor(pipeline, schema)(coded.columns, len(records))
+        np.testing.assert_array_equal(from_coded, expected, err_msg=f"{name}: {label}")
+        files = plan_files(pipeline, schema, probe=pipeline_probe)
+        if not files:
+            continue
+        compiled += 1
         for native in ("treelite", "lightgbm library", "native"):
             plan = (
                 Plan.from_files(files, lightgbm_library=False)
