@@ -41,11 +41,13 @@ def read_chunks(
     *,
     na_values: Iterable[str] = (),
     columns: Collection[str] | None = None,
+    clean: bool = True,
 ) -> Generator[pd.DataFrame, None, None]:
     """Chunks of a CSV (plain or gzip) or Parquet file, cleaned as training data was.
 
     ``columns`` (the model's field names) limits the cleaning to those columns; every
-    column is still read and kept. None cleans every column.
+    column is still read and kept. None cleans every column. Without ``clean`` the
+    chunks come as parsed, for the caller to pass through :func:`cleaned_chunk`.
     """
     if not source.exists():
         raise DataFileError(source, "no such file")
@@ -53,7 +55,8 @@ def read_chunks(
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(source).iter_batches(batch_size=chunk_size):
-            yield cleaned_chunk(batch.to_pandas(), columns, na_values, source)
+            frame = batch.to_pandas()
+            yield cleaned_chunk(frame, columns, na_values, source) if clean else frame
         return
     names = _header(source)
     # pandas' C parser reads the numbers and the NA markers itself (parsing numbers from
@@ -74,7 +77,7 @@ def read_chunks(
             ) as reader,
         ):
             for chunk in _chunks(reader, chunk_size):
-                yield cleaned_chunk(chunk, columns, na_values, source)
+                yield cleaned_chunk(chunk, columns, na_values, source) if clean else chunk
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataFileError(source, f"it is not a readable CSV ({err})") from None
 
