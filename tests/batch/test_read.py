@@ -97,12 +97,3 @@ def test_the_first_chunk_is_small_and_the_chunks_hold_every_row(tmp_path, rows, 
     joined = pd.concat(chunks, ignore_index=True)
     assert joined["a"].tolist() == table["a"].tolist()
     assert joined["b"].tolist() == table["b"].tolist()
-
-
-def test_parsed_chunks_are_cleaned_only_when_asked(tmp_path):
-    path = tmp_path / "t.csv"
-    path.write_text("x,y\n  a  ,1\n?,2\n")
-    parsed = next(read_chunks(path, 10, na_values=["?"], columns=["x"], clean=False))
-    cleaned = next(read_chunks(path, 10, na_values=["?"], columns=["x"]))
-    assert parsed["x"].tolist()[0] == "a  "  # only the parser's skip of leading spaces
-    assert cleaned["x"].tolist()[0] == "a" and pd.isna(cleaned["x"].tolist()[1])
