@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from tabship.artifact import atomic_output
 from tabship.batch._leftovers import holding, remove_leftovers
 from tabship.batch._overlap import ReadAhead, WriteBehind
-from tabship.batch._read import check_columns, cleaned_chunk, read_chunks
+from tabship.batch._read import check_columns, read_chunks
 from tabship.batch._table import TableScorer, score_chunk
 from tabship.batch._write import ChunkWriter
 from tabship.errors import DataFileError, OutputError, OutputExistsError
@@ -137,11 +137,12 @@ def _score_chunks(
     log: BatchLog | None,
 ) -> _Counts:
     schema = getattr(model, "schema", None)
-    na_values = getattr(schema, "na_values", ())
-    columns = None if schema is None else schema.names
-    # The reader thread only parses; the chunks are cleaned here, so that parsing (the
-    # pipeline's slowest stage) has that thread to itself.
-    chunks = read_chunks(source, chunk_size, na_values=na_values, columns=columns, clean=False)
+    chunks = read_chunks(
+        source,
+        chunk_size,
+        na_values=getattr(schema, "na_values", ()),
+        columns=None if schema is None else schema.names,
+    )
     counts = _Counts()
     on_scores = None if log is None else log.submit
 
@@ -153,8 +154,7 @@ def _score_chunks(
 
     # The next chunk is parsed and the last one written while this one is scored.
     with scored_writer, errors_writer, ReadAhead(chunks) as ahead, WriteBehind(write) as behind:
-        for parsed in ahead:
-            chunk = cleaned_chunk(parsed, columns, na_values, source)
+        for chunk in ahead:
             if counts.rows == 0:
                 check_columns(schema, chunk.columns, source)
             good, bad = score_chunk(

@@ -41,13 +41,11 @@ def read_chunks(
     *,
     na_values: Iterable[str] = (),
     columns: Collection[str] | None = None,
-    clean: bool = True,
 ) -> Generator[pd.DataFrame, None, None]:
     """Chunks of a CSV (plain or gzip) or Parquet file, cleaned as training data was.
 
     ``columns`` (the model's field names) limits the cleaning to those columns; every
-    column is still read and kept. None cleans every column. Without ``clean`` the
-    chunks come as parsed, for the caller to pass through :func:`cleaned_chunk`.
+    column is still read and kept. None cleans every column.
     """
     if not source.exists():
         raise DataFileError(source, "no such file")
@@ -55,8 +53,7 @@ def read_chunks(
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(source).iter_batches(batch_size=chunk_size):
-            frame = batch.to_pandas()
-            yield cleaned_chunk(frame, columns, na_values, source) if clean else frame
+            yield cleaned_chunk(batch.to_pandas(), columns, na_values, source)
         return
     names = _header(source)
     # pandas' C parser reads the numbers and the NA markers itself (parsing numbers from
@@ -77,7 +74,7 @@ def read_chunks(
             ) as reader,
         ):
             for chunk in _chunks(reader, chunk_size):
-                yield cleaned_chunk(chunk, columns, na_values, source) if clean else chunk
+                yield cleaned_chunk(chunk, columns, na_values, source)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataFileError(source, f"it is not a readable CSV ({err})") from None
 
