@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 # The libraries a one-row file must not import: building the pipeline needs them all.
 # pydantic: typer 0.29 builds a TypeAdapter per option on every run (constraints.txt).
-HEAVY = ("sklearn", "skops", "scipy", "lightgbm", "pydantic")
+HEAVY = ("sklearn", "skops", "scipy", "lightgbm", "pydantic", "rich")  # rich: output is a pipe
 
 
 class PipelineScorer:

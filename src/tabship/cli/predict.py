@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tabship.cli._console import console, progress_printer
+from tabship.cli._console import console, print_result, progress_printer
 from tabship.errors import OptionError
 
 if TYPE_CHECKING:
@@ -122,12 +122,12 @@ def predict_command(
             log=batch_log,
             escape_formulas=escape_formulas,
         )
-    console.print(
-        f"Scored {report.scored:,} of {report.rows:,} rows in {report.seconds:.1f} s "
-        f"-> [bold]{report.output}[/bold]"
+    print_result(
+        f"Scored {report.scored:,} of {report.rows:,} rows in {report.seconds:.1f} s -> ",
+        str(report.output),
     )
     if report.errors_output:
-        console.print(f"{report.failed:,} rows failed validation -> {report.errors_output}")
+        print_result(f"{report.failed:,} rows failed validation -> {report.errors_output}")
     if batch_log is not None:
         _report_log(batch_log.close(), batch_log.log.url)
 
