@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RecordIds", "record_ids"]
 
-ID_DIGITS = 32
+_ID_BYTES = 16
+ID_DIGITS = 2 * _ID_BYTES  # in hex
 
 
 def record_ids(n: int) -> RecordIds:
@@ -36,7 +37,7 @@ def record_ids(n: int) -> RecordIds:
     """
     if n <= 0:
         return RecordIds("")
-    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw = np.frombuffer(os.urandom(_ID_BYTES * n), dtype=np.uint8).reshape(n, _ID_BYTES).copy()
     millis = time.time_ns() // 1_000_000
     raw[:, :6] = np.frombuffer(millis.to_bytes(8, "big")[2:], dtype=np.uint8)
     raw[:, 6] = raw[:, 6] & 0x0F | 0x70  # version 7

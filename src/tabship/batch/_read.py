@@ -26,6 +26,8 @@ from tabship.data import check_unique_names, clean_frame, header_names, na_marke
 from tabship.errors import DataError, DataFileError
 
 if TYPE_CHECKING:
+    from pandas.io.parsers import TextFileReader
+
     from tabship.data import Schema
 
 __all__ = ["check_columns", "cleaned_chunk", "read_chunks"]
@@ -79,14 +81,13 @@ def read_chunks(
         raise DataFileError(source, f"it is not a readable CSV ({err})") from None
 
 
-def _chunks(reader: Iterable[pd.DataFrame], chunk_size: int) -> Iterable[pd.DataFrame]:
+def _chunks(reader: TextFileReader, chunk_size: int) -> Iterable[pd.DataFrame]:
     """The reader's chunks, the first one smaller: scoring starts as soon as it is
     parsed, and the next one is parsed meanwhile (a whole first chunk kept the scorer
     waiting a tenth of a second on a 300k-row file)."""
-    first = getattr(reader, "get_chunk", None)
-    if first is not None and chunk_size > _FIRST_CHUNK:
+    if chunk_size > _FIRST_CHUNK:
         try:
-            yield first(_FIRST_CHUNK)
+            yield reader.get_chunk(_FIRST_CHUNK)
         except StopIteration:
             return
     yield from reader

@@ -240,8 +240,8 @@ def _defaulted_pairs(
 ) -> list[tuple[int, str]]:
     """``(row, field)`` for each defaulted cell of a valid row, sorted as the tuples sort.
 
-    Sorted by numpy: a batch with a common missing value has a pair for most rows, and
-    a generator and sort of Python tuples took a tenth of a chunk's validation.
+    Sorted by numpy: a batch with a common missing value has a pair for a good share
+    of its rows (6,486 in a 50,000-row adult chunk).
     """
     if not any(filled):
         return []
