@@ -51,6 +51,23 @@ def test_compiled_model_gives_lightgbm_numbers_to_the_bit(cache, task, margin):
     assert [p.suffix for p in cache.iterdir()] == [".o"]  # no temporary left behind
 
 
+def test_a_forest_of_many_trees_is_summed_in_lightgbms_order(cache):
+    """Blocks of several trees would round each block's sum on its own (1e-14 off)."""
+    import lightgbm
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2_000, 5))
+    y = X[:, 0] * 3 + np.sin(X[:, 1] * 2) + rng.normal(size=len(X))
+    data = lightgbm.Dataset(X, y)
+    params = {"objective": "regression", "verbose": -1, "num_leaves": 15, "learning_rate": 0.3}
+    booster = lightgbm.train(params, data, num_boost_round=150)
+    forest = CompiledForest(booster.model_to_string().encode(), margin=True, threads=2)
+    predict = forest.wait()
+    assert predict is not None, forest.failure
+    X = rows(BIG, seed=4)
+    np.testing.assert_array_equal(predict(X), booster.predict(X, raw_score=True))
+
+
 def test_a_big_batch_moves_to_the_compiled_model_with_the_same_bits(cache):
     booster = small_booster("multiclass")
     model = LightGBMModel(lightgbm_library(), booster.model_to_string().encode())
