@@ -13,7 +13,8 @@ worker without LightGBM installed (the ``serve`` extra alone) keeps Treelite.
 
 Big batches (``tabship predict``, CSV uploads) move to the model compiled by lleaves
 (``_compiled``) once it is built, after it has agreed with the C library on the rows of
-the batch where it joins, to 1e-9.
+the batch where it joins, to 1e-9. Its trees are summed in blocks, so there a record's
+margin can differ from the C library's in its last bits (1e-14 on adult).
 """
 
 from __future__ import annotations
