@@ -105,7 +105,7 @@ def test_a_one_row_file_is_scored_without_building_the_pipeline(name, trained_mo
         "import sys\n"
         "from tabship.cli import main\n"
         f"sys.argv = ['tabship', 'predict', {str(model_dir)!r}, {str(source)!r}, "
-        f"'-o', {str(out)!r}, '-q']\n"
+        f"'-o', {str(out)!r}]\n"  # progress lines, to a pipe: rich is not needed"
         "try:\n"
         "    main()\n"
         "except SystemExit as done:\n"
@@ -115,4 +115,5 @@ def test_a_one_row_file_is_scored_without_building_the_pipeline(name, trained_mo
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    assert "scored 1 rows" in result.stderr
     assert len(pd.read_csv(out)) == 1

@@ -54,7 +54,7 @@ def progress_printer(quiet: bool = False) -> Iterator[Callable[[str], None]]:
     if quiet:
         yield lambda _line: None
         return
-    if not _err.is_terminal:
+    if not sys.stderr.isatty():  # asked before rich is imported: a pipe never needs it
         yield lambda line: print(line, file=sys.stderr, flush=True)
         return
     with _err.status("starting", spinner="dots") as status:
