@@ -112,6 +112,9 @@ def test_a_one_row_file_is_scored_without_building_the_pipeline(name, trained_mo
         "    assert not done.code, done.code\n"
         f"heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
         "assert not heavy, heavy\n"
+        "from threadpoolctl import threadpool_info\n"
+        "blas = [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']\n"
+        "assert blas == [1], blas  # no OpenBLAS thread spinning beside the scoring\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
