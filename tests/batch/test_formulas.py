@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tabship.batch import OutputColumns, TableScores, escape_formulas, every_row, score_file
 from tabship.data import read_table
@@ -81,3 +83,33 @@ def test_object_columns_without_text_are_left_alone():
     odd = pd.DataFrame({"flag": pd.Series([True, False], dtype=object), "mixed": [1.5, "=x"]})
     out = escape_formulas(odd)
     assert out["flag"].tolist() == [True, False] and out["mixed"].tolist() == [1.5, "'=x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(
+        st.none() | st.text(alphabet="=+-@\t\r x1é€'\n", max_size=4), min_size=1, max_size=40
+    ),
+    cut=st.integers(min_value=0, max_value=40),
+    large=st.booleans(),
+)
+def test_the_first_byte_check_finds_what_the_formula_rule_finds(cells, cut, large):
+    """Read from offsets and bytes (slices of arrays included), as the regex reads cells."""
+    import re
+
+    from tabship.batch._formulas import FORMULA_START, _formula_starts
+
+    array = pa.array(cells, pa.large_string() if large else pa.string())[cut:]
+    expected = [v is not None and re.match(FORMULA_START, v) is not None for v in cells[cut:]]
+    assert _formula_starts(array).tolist() == expected
+
+
+def test_a_null_cell_over_formula_bytes_is_no_formula():
+    """Arrow lets a null slot keep bytes (arrays built from buffers, kernels' outputs)."""
+    from tabship.batch._formulas import _formula_starts
+
+    offsets = pa.py_buffer(np.array([0, 2, 4], dtype=np.int32))
+    valid = pa.py_buffer(np.packbits([0, 1], bitorder="little"))
+    array = pa.Array.from_buffers(pa.string(), 2, [valid, offsets, pa.py_buffer(b"=x=y")])
+    assert array.to_pylist() == [None, "=y"]
+    assert _formula_starts(array).tolist() == [False, True]

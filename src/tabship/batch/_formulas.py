@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 __all__ = ["FORMULA_START", "PLAIN_NUMBER", "escape_formulas", "escape_table"]
 
@@ -26,6 +28,7 @@ FORMULA_START = r"^[=+\-@\t\r]"
 PLAIN_NUMBER = r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$"
 _QUOTE = "'"
 _FORMULA = re.compile(FORMULA_START)
+_FORMULA_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)  # FORMULA_START's characters
 _NUMBER = re.compile(PLAIN_NUMBER)
 
 
@@ -83,20 +86,40 @@ def _is_arrow_text(kind: Any) -> bool:
 
 
 def _any_formula(table: Any, positions: list[int]) -> bool:
-    """Whether any of those string columns has a cell starting like a formula, asked of
-    all of them at once per Arrow type (most tables have none: then that is all)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    """Whether any of those string columns has a cell starting like a formula (most
+    tables have none: then that is all), read from each cell's first byte with numpy.
 
-    by_type: dict[Any, list[Any]] = {}
-    for position in positions:
-        column = table.column(position)
-        by_type.setdefault(column.type, []).extend(column.chunks)
-    for kind, chunks in by_type.items():
-        joined = pa.chunked_array(chunks, type=kind)
-        if pc.any(pc.fill_null(pc.match_substring_regex(joined, FORMULA_START), False)).as_py():
-            return True
-    return False
+    A regex over every cell took a third of the writer's time (0.055 s of CPU per
+    300,000 adult rows); a formula character is ASCII, so it is the first byte.
+    """
+    return any(
+        bool(_formula_starts(chunk).any())
+        for position in positions
+        for chunk in table.column(position).chunks
+    )
+
+
+def _formula_starts(array: Any) -> NDArray[np.bool_]:
+    """Per cell of a pyarrow string array, whether it starts like a formula
+    (``FORMULA_START``); False for a null or empty cell."""
+    import pyarrow as pa
+
+    n, first = len(array), array.offset
+    _, offsets_buffer, data_buffer = array.buffers()
+    wide = pa.types.is_large_string(array.type)
+    every: NDArray[np.signedinteger[Any]] = np.frombuffer(
+        offsets_buffer, dtype=np.int64 if wide else np.int32
+    )
+    offsets = every[first : first + n + 1]
+    starts = offsets[:-1]
+    filled = offsets[1:] > starts
+    leading = np.zeros(n, dtype=np.uint8)
+    if data_buffer is not None and filled.any():
+        leading[filled] = np.frombuffer(data_buffer, dtype=np.uint8)[starts[filled]]
+    found = np.isin(leading, _FORMULA_BYTES)
+    if array.null_count:
+        found &= array.is_valid().to_numpy(zero_copy_only=False)
+    return found
 
 
 def _escaped_names(names: list[str]) -> list[str] | None:
