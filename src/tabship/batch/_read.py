@@ -155,23 +155,32 @@ def _header(source: Path) -> list[str]:
 
 def _open_guarded(source: Path) -> IO[bytes]:
     """``source``'s bytes (gunzipped when it is gzip), refusing NUL bytes as they pass."""
-    file: IO[bytes] = open(source, "rb")  # noqa: SIM115 (the guard closes it)
+    raw, file = _open_text_bytes(source)
+    return io.BufferedReader(_NulGuard(raw, file, source), buffer_size=1 << 20)
+
+
+def _open_text_bytes(source: Path) -> tuple[IO[bytes], IO[bytes]]:
+    """The text's bytes (gunzipped when ``source`` is gzip), and the file under them."""
+    file: IO[bytes] = open(source, "rb")  # noqa: SIM115 (the caller closes it)
     gzipped = file.read(2) == b"\x1f\x8b"
     file.seek(0)
     raw = cast(IO[bytes], gzip.GzipFile(fileobj=file, mode="rb")) if gzipped else file
-    return io.BufferedReader(_NulGuard(raw, file, source), buffer_size=1 << 20)
+    return raw, file
 
 
 class _NulGuard(io.RawIOBase):
     """A byte stream that raises ``DataFileError`` at the first NUL byte passing through,
-    naming its line and byte offset (of the text, after any gunzip)."""
+    naming its line and byte offset (of the text, after any gunzip).
+
+    The line is counted only then, by reading the text again up to that byte: counting
+    the line ends of every block that passed took 0.02 s of CPU per 300,000 rows.
+    """
 
     def __init__(self, raw: IO[bytes], file: IO[bytes], source: Path) -> None:
         self._raw = raw
         self._file = file  # under ``raw`` when it is a gzip reader
         self._source = source
         self._offset = 0
-        self._lines = 0
 
     def readable(self) -> bool:
         return True
@@ -182,14 +191,13 @@ class _NulGuard(io.RawIOBase):
         buffer[:n] = data
         position = data.find(b"\x00")
         if position >= 0:
-            line = self._lines + data.count(b"\n", 0, position) + 1
+            offset = self._offset + position
             raise DataFileError(
                 self._source,
-                f"it holds a NUL byte at line {line} (byte {self._offset + position}), "
+                f"it holds a NUL byte at line {_line_at(self._source, offset)} (byte {offset}), "
                 "so it is not a text table",
                 hint=_NOT_TEXT_HINT,
             )
-        self._lines += data.count(b"\n")
         self._offset += n
         return n
 
@@ -197,6 +205,20 @@ class _NulGuard(io.RawIOBase):
         self._raw.close()
         self._file.close()
         super().close()
+
+
+def _line_at(source: Path, offset: int) -> int:
+    """The line (from 1) of the text's byte at ``offset``."""
+    raw, file = _open_text_bytes(source)
+    lines = 0
+    with file, raw:
+        while offset > 0:
+            block = raw.read(min(offset, 1 << 20))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            offset -= len(block)
+    return lines + 1
 
 
 def _listed(names: list[str]) -> str:
