@@ -77,3 +77,34 @@ def test_clean_frame_is_idempotent(rows):
         assert all(
             v == v.strip() and v not in DEFAULT_NA_VALUES for v in values if isinstance(v, str)
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(
+        st.none()
+        | st.sampled_from([" NA", "? ", "PS", "", " 1", "2.5 ", "-3", "x"])
+        | st.text(alphabet=" \t\n\xa0\u2003ab1.-?é", max_size=5),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_pyarrow_text_column_is_cleaned_as_pandas_string_methods_clean_it(cells):
+    """The Arrow kernels on the column's own array, against the pandas methods that call
+    them: strip, markers to missing, then numbers when every present value is one."""
+    column = pd.Series(cells, dtype=pd.StringDtype("pyarrow", na_value=np.nan), name="c")
+    stripped = column.str.strip()
+    stripped = stripped.where(~stripped.isin(list(DEFAULT_NA_VALUES)))
+    present = stripped.dropna()
+    try:
+        numbers = pd.to_numeric(stripped) if len(present) else None
+    except ValueError:
+        numbers = None
+    if not len(present):
+        expected = pd.Series(np.nan, index=column.index, name="c", dtype="float64")
+    elif numbers is not None and pd.api.types.is_numeric_dtype(numbers):
+        expected = numbers
+    else:
+        expected = stripped
+    got = clean_frame(column.to_frame())["c"]
+    pd.testing.assert_series_equal(got, expected)
