@@ -228,3 +228,28 @@ def test_train_goes_on_when_a_model_family_fails(monkeypatch):
         run = tabship.train(frame, "y", time_budget=4)
     assert "lightgbm" not in set(run.leaderboard["family"])
     assert any("LightGBMError: Do not support special JSON" in note for note in run.warnings)
+
+
+def test_scikit_learns_false_alarm_about_its_parallel_is_not_passed_on():
+    """Its task wrapper empties the process-wide warning filters while it runs, so folds
+    fitted in two threads can trip it; every other warning still reaches the caller."""
+    import warnings
+
+    from tabship.training._train import _pass_on
+
+    alarm = UserWarning(
+        "`sklearn.utils.parallel.delayed` should be used with `sklearn.utils.parallel."
+        "Parallel` to make it possible to propagate the scikit-learn configuration of the "
+        "current thread to the joblib workers."
+    )
+    from sklearn.exceptions import ConvergenceWarning
+
+    chatter = ConvergenceWarning("lbfgs failed to converge")
+    caught = [
+        warnings.WarningMessage(alarm, UserWarning, "parallel.py", 144),
+        warnings.WarningMessage(chatter, ConvergenceWarning, "_logistic.py", 470),
+    ]
+    assert _pass_on(caught) == []  # pytest turns a warning passed on into an error
+    other = warnings.WarningMessage(UserWarning("something else"), UserWarning, "x.py", 1)
+    with pytest.warns(UserWarning, match="something else"):
+        _pass_on([other])
