@@ -51,13 +51,7 @@ def clean_column(column: pd.Series, markers: set[str]) -> pd.Series:
     """One column cleaned; non-text columns come back unchanged."""
     if not is_text_column(column):
         return column.copy()
-    if _is_arrow_text(column):
-        return _clean_arrow_text(column, markers)
-    if _is_string_dtype(column):  # vectorised: batch scoring cleans millions of cells
-        stripped = column.str.strip()
-    else:
-        stripped = column.map(_strip, na_action="ignore")
-    stripped = stripped.where(~stripped.isin(markers))
+    stripped = _stripped_without_markers(column, markers)
     numbers = _as_numbers(stripped)
     if numbers is not None:
         return numbers
@@ -66,23 +60,31 @@ def clean_column(column: pd.Series, markers: set[str]) -> pd.Series:
     return stripped
 
 
-def _clean_arrow_text(column: pd.Series, markers: set[str]) -> pd.Series:
-    """A text column held by pyarrow, cleaned by the kernels pandas' string methods call
+def _stripped_without_markers(column: pd.Series, markers: set[str]) -> pd.Series:
+    """The text stripped, the NA markers missing."""
+    if _is_arrow_text(column):
+        return _arrow_stripped_without_markers(column, markers)
+    if _is_string_dtype(column):  # vectorised: batch scoring cleans millions of cells
+        stripped = column.str.strip()
+    else:
+        stripped = column.map(_strip, na_action="ignore")
+    return stripped.where(~stripped.isin(markers))
+
+
+def _arrow_stripped_without_markers(column: pd.Series, markers: set[str]) -> pd.Series:
+    """A text column held by pyarrow, through the kernels pandas' string methods call
     (``utf8_trim_whitespace``, ``is_in``) on its own array, without their wrapping: that
     wrapping was half of what batch scoring spent cleaning a chunk."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = pa.array(column.array)
-    stripped = pc.utf8_trim_whitespace(array)
+    stripped = pc.utf8_trim_whitespace(pa.array(column.array))
     missing = pc.is_in(stripped, value_set=pa.array(sorted(markers), stripped.type))
     if pc.any(missing).as_py():
         stripped = pc.if_else(missing, pa.scalar(None, stripped.type), stripped)
-    cleaned = pd.Series(
+    return pd.Series(
         pd.array(stripped, dtype=column.dtype), index=column.index, name=column.name, copy=False
     )
-    numbers = _as_numbers(cleaned)
-    return cleaned if numbers is None else numbers
 
 
 def _is_arrow_text(column: pd.Series) -> bool:
