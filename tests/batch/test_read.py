@@ -83,6 +83,27 @@ def test_columns_the_model_does_not_read_pass_through_as_read(adult_model, adult
     np.testing.assert_allclose(scored["extra_299"].to_numpy(), wide["extra_299"].to_numpy())
 
 
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+def test_columns_the_model_does_not_read_keep_their_text(adult_model, adult_rows, tmp_path, name):
+    # Codes with leading zeros, NA markers and blanks, and a column of numbers that
+    # turns to text after the first chunk: parsed by pandas they came out as 7, empty
+    # cells and, in Parquet, a chunk refused for its type.
+    n = len(adult_rows)
+    codes = ["007", "NA", "", "PS", "1e3", "0x1F"] * (n // 6) + ["42"] * (n % 6)
+    later = [str(i) for i in range(300)] + ["n/a"] * (n - 300)
+    source = tmp_path / "coded.csv"
+    adult_rows.assign(code=codes, later=later).to_csv(source, index=False)
+    score_file(adult_model, source, tmp_path / name, chunk_size=128)
+    out = tmp_path / name
+    scored = (
+        pd.read_parquet(out) if name.endswith(".parquet")
+        else pd.read_csv(out, dtype=str, keep_default_na=False)
+    )  # fmt: skip
+    assert scored["code"].tolist() == codes
+    assert scored["later"].tolist() == later
+    assert (scored["prediction"].to_numpy() == adult_model.predict(adult_rows)).all()
+
+
 @pytest.mark.parametrize(("rows", "chunk_size", "sizes"), [
     (25_000, 20_000, [10_000, 15_000]),  # a small first chunk, then the reader's own
     (7_000, 20_000, [7_000]),

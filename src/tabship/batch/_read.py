@@ -3,8 +3,9 @@
 Chunks keep memory bounded whatever the file size. The columns are checked against the
 model's schema once, on the first chunk, so that a wrong file fails with one clear line
 instead of every row failing alone. Only the model's columns are cleaned (stripped, NA
-markers, numbers): the others are passed through to the output as parsed, so a wide
-export (10,000 columns for a model reading 6) costs the parse, not 10,000 cleanings.
+markers, numbers): the others are read as text and passed through to the output as they
+are in the file (but for spaces after a delimiter), so a wide export (10,000 columns for
+a model reading 6) costs the parse, not 10,000 cleanings.
 The header is named by training's rule (``tabship.data.header_names``: stripped, a
 blank name ``column_<position>``), never by pandas' (``Unnamed: 3``, ``a.1``). A NUL byte
 anywhere in a CSV is refused with its line and byte offset as the parser reads past it
@@ -58,9 +59,12 @@ def read_chunks(
             yield cleaned_chunk(batch.to_pandas(), columns, na_values, source)
         return
     names = _header(source)
+    passed = _passed_through(names, columns)
     # pandas' C parser reads the numbers and the NA markers itself (parsing numbers from
     # text afterwards took a quarter of the run); clean_frame still strips, and still
-    # makes numeric any column the parser left as text.
+    # makes numeric any column the parser left as text. The columns the model does not
+    # read are kept as text, NA markers included: they go to the output as they came.
+    markers = na_markers(na_values)
     try:
         with (
             _open_guarded(source) as stream,
@@ -71,7 +75,8 @@ def read_chunks(
                 names=names,
                 index_col=False,
                 keep_default_na=False,
-                na_values=na_markers(na_values),
+                na_values={n: markers for n in names if n not in passed} if passed else markers,
+                dtype=dict.fromkeys(passed, str) or None,
                 skipinitialspace=True,
             ) as reader,
         ):
@@ -79,6 +84,17 @@ def read_chunks(
                 yield cleaned_chunk(chunk, columns, na_values, source)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataFileError(source, f"it is not a readable CSV ({err})") from None
+
+
+def _passed_through(names: list[str], columns: Collection[str] | None) -> set[str]:
+    """The columns of a file that the model does not read (none when every column is
+    cleaned). Parsed by pandas they would lose their text: ``007`` became 7, ``NA`` an
+    empty cell, and a column of numbers with a word in a later chunk changed type from
+    chunk to chunk (a Parquet output refused the second chunk)."""
+    if columns is None:
+        return set()
+    wanted = set(columns)
+    return {name for name in names if name not in wanted}
 
 
 def _chunks(reader: TextFileReader, chunk_size: int) -> Iterable[pd.DataFrame]:
